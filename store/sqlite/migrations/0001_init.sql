@@ -12,6 +12,7 @@ CREATE TABLE incidents (
     description         TEXT    NOT NULL DEFAULT '',
     summary             TEXT    NOT NULL DEFAULT '',
     declared_by         TEXT    NOT NULL DEFAULT '',
+    declare_key         TEXT    NOT NULL DEFAULT '',
     slack_channel_id    TEXT    NOT NULL DEFAULT '',
     slack_channel_name  TEXT    NOT NULL DEFAULT '',
     detected_at         BIGINT  NOT NULL DEFAULT 0,
@@ -26,6 +27,8 @@ CREATE TABLE incidents (
 CREATE INDEX incidents_status ON incidents (status, id);
 CREATE INDEX incidents_service ON incidents (service, id);
 CREATE INDEX incidents_declared_at ON incidents (declared_at);
+-- A declaration key makes declaring idempotent (a double-submitted form).
+CREATE UNIQUE INDEX incidents_declare_key ON incidents (declare_key) WHERE declare_key <> '';
 
 CREATE TABLE incident_roles (
     incident_id  BIGINT NOT NULL REFERENCES incidents (id),
@@ -64,7 +67,10 @@ CREATE TABLE jobs (
     updated_at    BIGINT  NOT NULL
 );
 
--- Due jobs are found by state and time; serial ordering by serial key and id.
+-- Due jobs are found by state and time. Serial ordering looks for earlier
+-- active jobs with the same serial key; the partial index keeps done jobs out
+-- of that search, so a busy channel's history does not slow every claim.
 CREATE INDEX jobs_due ON jobs (state, run_at);
 CREATE INDEX jobs_lease ON jobs (state, lease_until);
-CREATE INDEX jobs_serial ON jobs (serial_key, id) WHERE serial_key <> '';
+CREATE INDEX jobs_serial_active ON jobs (serial_key, id)
+    WHERE serial_key <> '' AND state IN ('pending', 'running');
