@@ -1,0 +1,91 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Handler runs jobs of one kind. A nil error completes the job. Any other
+// error retries it with backoff, unless it is wrapped by Permanent (park the
+// job as failed now) or RetryAfter (retry after the given delay). Handle must
+// return soon after ctx is cancelled; the job then goes back to the queue.
+//
+// A job may run more than once (a worker can die after the side effect and
+// before recording it), so handlers pass the job's Key to the outside system
+// as an idempotency key where it takes one, or check before acting.
+type Handler interface {
+	Handle(ctx context.Context, j Job) error
+}
+
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(ctx context.Context, j Job) error
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, j Job) error { return f(ctx, j) }
+
+// MaxRetryAfter caps the delay a handler may ask for with RetryAfter.
+const MaxRetryAfter = time.Hour
+
+// RetryAfter asks for the job to run again after d (for example Slack's 429
+// Retry-After), instead of after the usual backoff. The delay is honoured
+// exactly, up to MaxRetryAfter. The attempt still counts: on the job's last
+// attempt it is parked as failed. err may be nil when there is nothing wrong
+// but the job cannot finish yet.
+func RetryAfter(d time.Duration, err error) error {
+	return &retryAfterError{after: min(max(d, 0), MaxRetryAfter), err: err}
+}
+
+type retryAfterError struct {
+	after time.Duration
+	err   error
+}
+
+func (e *retryAfterError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("retry requested after %s", e.after)
+	}
+	return fmt.Sprintf("%v (retry after %s)", e.err, e.after)
+}
+
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+// Permanent marks err as not worth retrying: the job is parked as failed at
+// once. Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// IsPermanent reports whether err, or an error it wraps, was made by
+// Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// RetryAfterOf reports the delay asked for with RetryAfter in err or an error
+// it wraps.
+func RetryAfterOf(err error) (time.Duration, bool) {
+	var r *retryAfterError
+	if errors.As(err, &r) {
+		return r.after, true
+	}
+	return 0, false
+}
+
+// panicError is a handler's recovered panic.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }

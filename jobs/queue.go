@@ -1,0 +1,497 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jpillora/backoff"
+)
+
+// Defaults for the zero fields of Options.
+const (
+	DefaultWorkers       = 4
+	DefaultLease         = 2 * time.Minute
+	DefaultPollInterval  = time.Second
+	DefaultMinBackoff    = time.Second
+	DefaultMaxBackoff    = 10 * time.Minute
+	DefaultShutdownGrace = 10 * time.Second
+	DefaultRetention     = 14 * 24 * time.Hour
+)
+
+const (
+	// pruneEvery is how often Run deletes old done jobs.
+	pruneEvery = time.Hour
+	// abandonAfter is how long Run waits, after cancelling handlers at the
+	// end of the shutdown grace, for handlers that ignore cancellation.
+	abandonAfter = 5 * time.Second
+	// storeTimeout bounds the store calls that record an attempt's outcome;
+	// they run even after Run's context is cancelled.
+	storeTimeout = 30 * time.Second
+)
+
+// Options configure a Queue. The zero value of each field picks its default.
+type Options struct {
+	// Workers is how many jobs run at once (default 4).
+	Workers int
+	// Lease is how long a worker holds a job before another may take it
+	// over (default 2m). The worker extends the lease every Lease/3 while
+	// the handler runs, so only a dead or stuck worker loses it.
+	Lease time.Duration
+	// PollInterval is how often an idle queue looks for due jobs (default
+	// 1s). Notify wakes it sooner, and it wakes at the next job's run time
+	// when that comes first.
+	PollInterval time.Duration
+	// MinBackoff and MaxBackoff bound the delay before a retry (defaults 1s
+	// and 10m). The delay after attempt n is random between MinBackoff and
+	// MinBackoff·2^n, and at most MaxBackoff.
+	MinBackoff, MaxBackoff time.Duration
+	// ShutdownGrace is how long Run lets running handlers finish, with their
+	// contexts still alive, once its own context is cancelled (default 10s).
+	// Then it cancels them and returns their jobs to the queue.
+	ShutdownGrace time.Duration
+	// Retention is how long done jobs (and so their idempotency keys) are
+	// kept (default 14 days); a negative value keeps them forever.
+	Retention time.Duration
+	// Now is the clock for every time decision (default time.Now).
+	Now func() time.Time
+	// Logger receives the queue's logs (default slog.Default()).
+	Logger *slog.Logger
+	// Owner names this process in leases (default hostname-pid-random).
+	// Each worker leases under Owner plus a suffix of its own.
+	Owner string
+	// Metrics, if not nil, records attempts.
+	Metrics *Metrics
+}
+
+func (o Options) withDefaults() Options {
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultLease
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = DefaultShutdownGrace
+	}
+	if o.Retention == 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Owner == "" {
+		o.Owner = defaultOwner()
+	}
+	return o
+}
+
+func defaultOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// Queue runs jobs from a Store with registered handlers.
+type Queue struct {
+	store   Store
+	opts    Options
+	log     *slog.Logger
+	backoff *backoff.Backoff
+	wake    chan struct{}
+	runs    atomic.Int64 // numbers each Run, to keep lease owners unique
+
+	mu       sync.Mutex
+	handlers map[string]Handler
+}
+
+// New returns a queue that runs jobs from store.
+func New(store Store, opts Options) *Queue {
+	opts = opts.withDefaults()
+	return &Queue{
+		store: store,
+		opts:  opts,
+		log:   opts.Logger,
+		// ForAttempt is safe for concurrent use and keeps no state.
+		backoff:  &backoff.Backoff{Min: opts.MinBackoff, Max: opts.MaxBackoff, Factor: 2, Jitter: true},
+		wake:     make(chan struct{}, 1),
+		handlers: map[string]Handler{},
+	}
+}
+
+// Handle registers h for jobs of kind. Register every handler before Run:
+// Run only claims the kinds registered when it starts, and jobs of other
+// kinds wait in the store. Handle panics on an empty kind, a nil handler or
+// a second handler for a kind.
+func (q *Queue) Handle(kind string, h Handler) {
+	if kind == "" || h == nil {
+		panic("jobs: Handle needs a kind and a handler")
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, dup := q.handlers[kind]; dup {
+		panic(fmt.Sprintf("jobs: second handler for kind %q", kind))
+	}
+	q.handlers[kind] = h
+}
+
+// handlerSet returns a copy of the handlers and their kinds, sorted.
+func (q *Queue) handlerSet() (map[string]Handler, []string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	hs := make(map[string]Handler, len(q.handlers))
+	kinds := make([]string, 0, len(q.handlers))
+	for k, h := range q.handlers {
+		hs[k] = h
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return hs, kinds
+}
+
+// Notify wakes the workers to look for due jobs now, for example after an
+// enqueue. It never blocks.
+func (q *Queue) Notify() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs due jobs in Options.Workers workers until ctx is cancelled, and
+// deletes done jobs older than Options.Retention every hour. On
+// cancellation it stops claiming and gives running handlers
+// Options.ShutdownGrace to finish; then it cancels their contexts and returns
+// their jobs to the queue without counting the attempt. It returns nil after
+// a clean shutdown, and an error if a handler ignored its cancelled context
+// (its job is returned to the queue all the same).
+func (q *Queue) Run(ctx context.Context) error {
+	handlers, kinds := q.handlerSet()
+	run := q.runs.Add(1)
+	n := q.opts.Workers
+
+	// Handlers' contexts outlive ctx by the shutdown grace.
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	var wg sync.WaitGroup
+	free := make([]int, 0, n) // idle workers, used as a stack
+	for w := n - 1; w >= 0; w-- {
+		free = append(free, w)
+	}
+	inflight := map[int]Job{}     // by worker
+	finished := make(chan int, n) // a worker that finished its job
+	owner := func(w int) string { return fmt.Sprintf("%s/%d.%d", q.opts.Owner, run, w) }
+
+	poll := time.NewTimer(0)
+	defer poll.Stop()
+	prune := time.NewTimer(0) // at start, then every pruneEvery
+	defer prune.Stop()
+	pruneC := prune.C
+	if q.opts.Retention < 0 {
+		pruneC = nil
+	}
+
+	for {
+		for len(free) > 0 && ctx.Err() == nil {
+			w := free[len(free)-1]
+			js, err := q.store.Claim(ctx, owner(w), kinds, q.opts.Now(), q.opts.Lease, 1)
+			if err != nil {
+				if ctx.Err() == nil {
+					q.log.Error("claiming jobs", "error", err)
+				}
+				break
+			}
+			if len(js) == 0 {
+				break
+			}
+			j := js[0]
+			free = free[:len(free)-1]
+			inflight[w] = j
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				q.work(jobCtx, owner(w), handlers[j.Kind], j)
+				finished <- w
+			}()
+		}
+		var pollC <-chan time.Time
+		if len(free) > 0 && ctx.Err() == nil {
+			poll.Reset(q.idleWait(ctx, kinds))
+			pollC = poll.C
+		}
+		select {
+		case <-ctx.Done():
+			return q.shutdown(inflight, finished, &wg, cancelJobs, owner)
+		case w := <-finished:
+			delete(inflight, w)
+			free = append(free, w)
+		case <-q.wake:
+		case <-pollC:
+		case <-pruneC:
+			q.prune(ctx)
+			prune.Reset(pruneEvery)
+		}
+	}
+}
+
+// idleWait is how long an idle Run sleeps: until the next job's run time or
+// lease expiry, at most PollInterval. A job that is due but was not claimed
+// (it waits for an earlier job with its serial key) cannot wake Run; the end
+// of the earlier job does, or the poll.
+func (q *Queue) idleWait(ctx context.Context, kinds []string) time.Duration {
+	wait := q.opts.PollInterval
+	next, ok, err := q.store.NextRunAt(ctx, kinds)
+	if err != nil {
+		if ctx.Err() == nil {
+			q.log.Error("finding the next job", "error", err)
+		}
+		return wait
+	}
+	if d := next.Sub(q.opts.Now()); ok && d > 0 && d < wait {
+		wait = d
+	}
+	return wait
+}
+
+// prune deletes done jobs older than the retention.
+func (q *Queue) prune(ctx context.Context) {
+	n, err := q.store.Prune(ctx, q.opts.Now().Add(-q.opts.Retention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		q.log.Error("pruning done jobs", "error", err)
+	case n > 0:
+		q.log.Info("pruned done jobs", "count", n, "retention", q.opts.Retention)
+	}
+}
+
+// shutdown waits for running handlers for the grace period, then cancels
+// them. A handler that still has not returned after abandonAfter is left
+// behind: its job is released here, so whatever it does later fails with
+// ErrLeaseLost.
+func (q *Queue) shutdown(inflight map[int]Job, finished <-chan int, wg *sync.WaitGroup, cancelJobs context.CancelFunc, owner func(int) string) error {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	if len(inflight) > 0 {
+		q.log.Info("waiting for running jobs", "count", len(inflight), "grace", q.opts.ShutdownGrace)
+	}
+	grace := time.NewTimer(q.opts.ShutdownGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-grace.C:
+	}
+	cancelJobs()
+	abandon := time.NewTimer(abandonAfter)
+	defer abandon.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-abandon.C:
+	}
+drain:
+	for {
+		select {
+		case w := <-finished:
+			delete(inflight, w)
+		default:
+			break drain
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	var stuck []string
+	for w, j := range inflight {
+		stuck = append(stuck, j.Key)
+		err := q.store.Release(ctx, j.ID, owner(w), q.opts.Now())
+		if err != nil && !errors.Is(err, ErrLeaseLost) {
+			q.log.Error("releasing the job of a stuck handler", "kind", j.Kind, "key", j.Key, "error", err)
+		}
+	}
+	if len(stuck) == 0 {
+		return nil
+	}
+	slices.Sort(stuck)
+	return fmt.Errorf("jobs: %d handlers ignored cancellation; released jobs %v", len(stuck), stuck)
+}
+
+// RunDue claims and runs, one after another, every job due now, and returns
+// how many it ran (whatever their outcome). Jobs that a run makes due again
+// later (retries) are left for the next call. It is meant for tests, the demo
+// and the CLI; it may run beside Run, in this process or another.
+func (q *Queue) RunDue(ctx context.Context) (int, error) {
+	handlers, kinds := q.handlerSet()
+	owner := q.opts.Owner + "/due"
+	start := q.opts.Now()
+	n := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		// Due at start, leased from now: the lease grows by the time
+		// spent so far.
+		lease := q.opts.Lease + max(q.opts.Now().Sub(start), 0)
+		js, err := q.store.Claim(ctx, owner, kinds, start, lease, 1)
+		if err != nil {
+			return n, err
+		}
+		if len(js) == 0 {
+			return n, nil
+		}
+		q.work(ctx, owner, handlers[js[0].Kind], js[0])
+		n++
+	}
+}
+
+// work runs one attempt of j, which owner leases, and records its outcome.
+// Cancelling ctx cancels the handler and releases the job.
+func (q *Queue) work(ctx context.Context, owner string, h Handler, j Job) {
+	log := q.log.With("kind", j.Kind, "key", j.Key, "attempt", j.Attempt)
+	hctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopLease := q.keepLease(hctx, cancel, owner, j, log)
+	start := q.opts.Now()
+	err := call(hctx, h, j)
+	stopLease()
+	took := q.opts.Now().Sub(start)
+
+	if errors.Is(context.Cause(hctx), ErrLeaseLost) {
+		log.Warn("job lease lost while running; another worker may run it again", "error", err)
+		return
+	}
+	sctx, cancelStore := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancelStore()
+	now := q.opts.Now()
+	var outcome string
+	var serr error
+	switch {
+	case err == nil:
+		outcome, serr = OutcomeDone, q.store.Complete(sctx, j.ID, owner, now)
+		if serr == nil {
+			log.Debug("job done", "took", took)
+		}
+	case ctx.Err() != nil:
+		outcome, serr = OutcomeReleased, q.store.Release(sctx, j.ID, owner, now)
+		if serr == nil {
+			log.Info("job cancelled by shutdown; returned to the queue", "error", err)
+		}
+	case IsPermanent(err) || j.Attempt >= j.MaxAttempts:
+		outcome, serr = OutcomeFailed, q.store.Fail(sctx, j.ID, owner, err.Error(), now)
+		if serr == nil {
+			msg := "job failed on its last attempt; parked"
+			if IsPermanent(err) {
+				msg = "job failed permanently; parked"
+			}
+			log.Error(msg, errorAttrs(err)...)
+		}
+	default:
+		delay, asked := RetryAfterOf(err)
+		if !asked {
+			delay = q.retryDelay(j.Attempt)
+		}
+		outcome, serr = OutcomeRetry, q.store.Retry(sctx, j.ID, owner, now.Add(delay), err.Error(), now)
+		if serr == nil {
+			log.Warn("job failed; will retry", append(errorAttrs(err), "retry_in", delay)...)
+		}
+	}
+	switch {
+	case errors.Is(serr, ErrLeaseLost):
+		log.Warn("job lease lost before its outcome was recorded; another worker may run it again",
+			"outcome", outcome, "error", err)
+	case serr != nil:
+		log.Error("recording job outcome; the job runs again when its lease expires",
+			"outcome", outcome, "error", serr)
+	default:
+		q.opts.Metrics.observe(j.Kind, outcome, took)
+	}
+}
+
+// retryDelay is the backoff after a failed attempt (1 for the first): random
+// between MinBackoff and MinBackoff·2^attempt, at most MaxBackoff. Counting
+// from 1 jitters even the first retry, so jobs that failed together (Slack
+// was down) do not all retry together.
+func (q *Queue) retryDelay(attempt int) time.Duration {
+	return q.backoff.ForAttempt(float64(attempt))
+}
+
+// errorAttrs returns the log attributes of a handler's error: the error, and
+// the stack of a panic.
+func errorAttrs(err error) []any {
+	attrs := []any{"error", err}
+	var p *panicError
+	if errors.As(err, &p) {
+		attrs = append(attrs, "stack", string(p.stack))
+	}
+	return attrs
+}
+
+// keepLease extends j's lease every Lease/3 until the returned function is
+// called. When the lease is lost it cancels the handler with ErrLeaseLost.
+func (q *Queue) keepLease(ctx context.Context, cancel context.CancelCauseFunc, owner string, j Job, log *slog.Logger) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(q.opts.Lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			err := q.store.Extend(ctx, j.ID, owner, q.opts.Now().Add(q.opts.Lease))
+			switch {
+			case errors.Is(err, ErrLeaseLost):
+				cancel(err)
+				return
+			case err != nil && ctx.Err() == nil:
+				log.Warn("extending job lease", "error", err)
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
+// call runs h, turning a panic into a *panicError.
+func call(ctx context.Context, h Handler, j Job) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return h.Handle(ctx, j)
+}

@@ -1,0 +1,737 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/store/sqlite"
+)
+
+// t0 is "now" for the tests that drive the clock by hand.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// clock is a hand-driven Options.Now.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// openStore opens a migrated store in a fresh directory. Inside a synctest
+// bubble it must be called from the bubble, which then closes it.
+func openStore(t *testing.T, opts ...sqlite.Option) (*sqlite.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "w.db")
+	s, err := sqlite.OpenMigrated(context.Background(), path, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func enqueue(t *testing.T, s jobs.Store, j jobs.NewJob) {
+	t.Helper()
+	if j.Kind == "" {
+		j.Kind = "k"
+	}
+	created, err := s.Enqueue(context.Background(), j)
+	if err != nil || !created {
+		t.Fatalf("enqueue %s: created=%v err=%v", j.Key, created, err)
+	}
+}
+
+func getJob(t *testing.T, s jobs.Store, key string) jobs.Info {
+	t.Helper()
+	in, err := s.GetJob(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func runDue(t *testing.T, q *jobs.Queue) int {
+	t.Helper()
+	n, err := q.RunDue(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// startRun runs q until the returned stop is called; stop returns Run's
+// error.
+func startRun(t *testing.T, q *jobs.Queue) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- q.Run(ctx) }()
+	stopped := false
+	var err error
+	stop = func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			err = <-errc
+		}
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// logs records log records for assertions, and passes them on to the test
+// output.
+type logs struct {
+	mu      sync.Mutex
+	records []slog.Record
+	out     slog.Handler
+}
+
+func newLogs(t *testing.T) (*logs, *slog.Logger) {
+	l := &logs{out: slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})}
+	return l, slog.New(l)
+}
+
+func (l *logs) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logs) Handle(ctx context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.records = append(l.records, r.Clone())
+	l.mu.Unlock()
+	return l.out.Handle(ctx, r)
+}
+func (l *logs) WithAttrs(as []slog.Attr) slog.Handler {
+	return &withAttrs{l, as}
+}
+func (l *logs) WithGroup(string) slog.Handler { panic("no groups") }
+
+type withAttrs struct {
+	*logs
+	attrs []slog.Attr
+}
+
+func (w *withAttrs) Handle(ctx context.Context, r slog.Record) error {
+	r = r.Clone()
+	r.AddAttrs(w.attrs...)
+	return w.logs.Handle(ctx, r)
+}
+func (w *withAttrs) WithAttrs(as []slog.Attr) slog.Handler {
+	return &withAttrs{w.logs, append(slices.Clip(w.attrs), as...)}
+}
+
+// at returns the records of a level, each as its message and attributes.
+func (l *logs) at(level slog.Level) []map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]string
+	for _, r := range l.records {
+		if r.Level != level {
+			continue
+		}
+		m := map[string]string{"msg": r.Message}
+		r.Attrs(func(a slog.Attr) bool {
+			m[a.Key] = a.Value.String()
+			return true
+		})
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestRunDueCompletesJob(t *testing.T) {
+	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
+	enqueue(t, s, jobs.NewJob{Key: "a", Payload: []byte("hello")})
+	q := jobs.New(s, jobs.Options{Now: t0.UTC})
+	var got []jobs.Job
+	q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+		got = append(got, j)
+		return nil
+	}))
+	if n := runDue(t, q); n != 1 {
+		t.Fatalf("RunDue ran %d jobs, want 1", n)
+	}
+	if len(got) != 1 || string(got[0].Payload) != "hello" || got[0].Attempt != 1 {
+		t.Fatalf("handler saw %+v", got)
+	}
+	if in := getJob(t, s, "a"); in.State != jobs.StateDone {
+		t.Errorf("job %+v, want done", in)
+	}
+	if n := runDue(t, q); n != 0 {
+		t.Errorf("second RunDue ran %d jobs, want 0", n)
+	}
+}
+
+func TestPermanentErrorFailsAtOnce(t *testing.T) {
+	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
+	enqueue(t, s, jobs.NewJob{Key: "a"})
+	reg := prometheus.NewRegistry()
+	q := jobs.New(s, jobs.Options{Now: t0.UTC, Metrics: jobs.NewMetrics(reg, s)})
+	q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
+		return jobs.Permanent(errors.New("channel_not_found"))
+	}))
+	runDue(t, q)
+	in := getJob(t, s, "a")
+	if in.State != jobs.StateFailed || in.Attempt != 1 || in.LastError != "channel_not_found" {
+		t.Errorf("job %+v, want failed on attempt 1 with the error", in)
+	}
+	if got := testutil.ToFloat64(counter(t, reg, "failed")); got != 1 {
+		t.Errorf("failed outcomes = %v, want 1", got)
+	}
+}
+
+// counter reads warroom_jobs_processed_total{kind="k",outcome=outcome}.
+func counter(t *testing.T, reg *prometheus.Registry, outcome string) prometheus.Collector {
+	t.Helper()
+	return collectorFunc(func(ch chan<- prometheus.Metric) {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != "warroom_jobs_processed_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == "outcome" && lp.GetValue() == outcome {
+						ch <- prometheus.MustNewConstMetric(
+							prometheus.NewDesc("c", "c", nil, nil), prometheus.CounterValue, m.GetCounter().GetValue())
+					}
+				}
+			}
+		}
+	})
+}
+
+type collectorFunc func(chan<- prometheus.Metric)
+
+func (f collectorFunc) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(f, ch) }
+func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
+
+func TestMaxAttemptsParksJobAsFailed(t *testing.T) {
+	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
+	enqueue(t, s, jobs.NewJob{Key: "a", MaxAttempts: 3})
+	enqueue(t, s, jobs.NewJob{Key: "ok"})
+	reg := prometheus.NewRegistry()
+	clk := &clock{now: t0}
+	logs, logger := newLogs(t)
+	q := jobs.New(s, jobs.Options{Now: clk.Now, Logger: logger, Metrics: jobs.NewMetrics(reg, s)})
+	var lastErrors []string
+	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+		if j.Key == "ok" {
+			return nil
+		}
+		lastErrors = append(lastErrors, j.LastError)
+		return errors.New("boom " + string(rune('0'+j.Attempt)))
+	}))
+	for attempt := 1; attempt <= 3; attempt++ {
+		if n := runDue(t, q); n < 1 {
+			t.Fatalf("attempt %d: RunDue ran nothing", attempt)
+		}
+		in := getJob(t, s, "a")
+		want := jobs.StatePending
+		if attempt == 3 {
+			want = jobs.StateFailed
+		}
+		if in.State != want || in.Attempt != attempt {
+			t.Fatalf("after attempt %d: %+v, want %s", attempt, in, want)
+		}
+		clk.Add(time.Hour) // past any backoff
+	}
+	if !slices.Equal(lastErrors, []string{"", "boom 1", "boom 2"}) {
+		t.Errorf("handler saw last errors %q", lastErrors)
+	}
+	if n := runDue(t, q); n != 0 {
+		t.Errorf("RunDue after parking ran %d jobs", n)
+	}
+	counts, err := s.CountByState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[jobs.StateFailed] != 1 || counts[jobs.StateDone] != 1 {
+		t.Errorf("counts %v, want 1 failed, 1 done", counts)
+	}
+	err = testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP warroom_jobs Jobs in the queue, by state.
+# TYPE warroom_jobs gauge
+warroom_jobs{state="done"} 1
+warroom_jobs{state="failed"} 1
+warroom_jobs{state="pending"} 0
+warroom_jobs{state="running"} 0
+# HELP warroom_jobs_processed_total Job attempts finished, by kind and outcome (done, retry, failed, released).
+# TYPE warroom_jobs_processed_total counter
+warroom_jobs_processed_total{kind="k",outcome="done"} 1
+warroom_jobs_processed_total{kind="k",outcome="failed"} 1
+warroom_jobs_processed_total{kind="k",outcome="retry"} 2
+`), "warroom_jobs", "warroom_jobs_processed_total")
+	if err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(reg, "warroom_job_duration_seconds"); n != 1 {
+		t.Errorf("%d duration histograms, want 1 (kind k)", n)
+	}
+
+	warns, errs := logs.at(slog.LevelWarn), logs.at(slog.LevelError)
+	if len(warns) != 2 || len(errs) != 1 {
+		t.Fatalf("%d warnings and %d errors logged, want 2 and 1", len(warns), len(errs))
+	}
+	for i, r := range append(warns, errs...) {
+		attempt := string(rune('1' + i))
+		if r["kind"] != "k" || r["key"] != "a" || r["attempt"] != attempt || r["error"] != "boom "+attempt {
+			t.Errorf("log %v lacks kind, key, attempt %s or error", r, attempt)
+		}
+	}
+	if !strings.Contains(errs[0]["msg"], "last attempt") {
+		t.Errorf("error log %q does not say it was the last attempt", errs[0]["msg"])
+	}
+}
+
+func TestGaugeReportsAllStates(t *testing.T) {
+	s, _ := openStore(t)
+	reg := prometheus.NewRegistry()
+	jobs.NewMetrics(reg, s)
+	enqueue(t, s, jobs.NewJob{Key: "a"})
+	err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP warroom_jobs Jobs in the queue, by state.
+# TYPE warroom_jobs gauge
+warroom_jobs{state="done"} 0
+warroom_jobs{state="failed"} 0
+warroom_jobs{state="pending"} 1
+warroom_jobs{state="running"} 0
+`), "warroom_jobs")
+	if err != nil {
+		t.Error(err)
+	}
+	// A failing count leaves the gauge out and counts the error, rather
+	// than failing the whole scrape.
+	s.Close()
+	if _, err := reg.Gather(); err != nil {
+		t.Errorf("Gather with a closed store: %v", err)
+	}
+	if n := testutil.CollectAndCount(reg, "warroom_jobs"); n != 0 {
+		t.Errorf("%d warroom_jobs series with a closed store, want 0", n)
+	}
+	if n := testutil.ToFloat64(collectorFunc(func(ch chan<- prometheus.Metric) {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == "warroom_jobs_count_errors_total" {
+				ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("c", "c", nil, nil),
+					prometheus.CounterValue, mf.GetMetric()[0].GetCounter().GetValue())
+			}
+		}
+	})); n < 1 {
+		t.Errorf("count errors = %v, want at least 1", n)
+	}
+}
+
+func TestPanickingHandlerIsRetried(t *testing.T) {
+	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
+	enqueue(t, s, jobs.NewJob{Key: "a"})
+	clk := &clock{now: t0}
+	logs, logger := newLogs(t)
+	q := jobs.New(s, jobs.Options{Now: clk.Now, Logger: logger})
+	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+		if j.Attempt == 1 {
+			panic("nil map")
+		}
+		return nil
+	}))
+	runDue(t, q)
+	in := getJob(t, s, "a")
+	if in.State != jobs.StatePending || in.Attempt != 1 || in.LastError != "panic: nil map" {
+		t.Fatalf("after a panic: %+v, want pending for a retry, last error panic: nil map", in)
+	}
+	warns := logs.at(slog.LevelWarn)
+	if len(warns) != 1 || !strings.Contains(warns[0]["stack"], "queue_test.go") {
+		t.Errorf("warnings %v, want one with the panic's stack", warns)
+	}
+	clk.Add(time.Hour)
+	runDue(t, q)
+	if in := getJob(t, s, "a"); in.State != jobs.StateDone || in.Attempt != 2 {
+		t.Errorf("after the retry: %+v, want done on attempt 2", in)
+	}
+}
+
+func TestUnknownKindWaitsForItsHandler(t *testing.T) {
+	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
+	enqueue(t, s, jobs.NewJob{Kind: "future", Key: "a"})
+	q := jobs.New(s, jobs.Options{Now: t0.UTC})
+	q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error { return nil }))
+	if n := runDue(t, q); n != 0 {
+		t.Fatalf("RunDue ran %d jobs of an unknown kind", n)
+	}
+	if in := getJob(t, s, "a"); in.State != jobs.StatePending || in.Attempt != 0 {
+		t.Fatalf("job %+v, want untouched", in)
+	}
+	q.Handle("future", jobs.HandlerFunc(func(context.Context, jobs.Job) error { return nil }))
+	if n := runDue(t, q); n != 1 {
+		t.Fatalf("RunDue with the handler ran %d jobs, want 1", n)
+	}
+}
+
+func TestHandleRefusesDuplicates(t *testing.T) {
+	q := jobs.New(nil, jobs.Options{})
+	q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error { return nil }))
+	defer func() {
+		if recover() == nil {
+			t.Error("second handler for kind k accepted")
+		}
+	}()
+	q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error { return nil }))
+}
+
+func TestLeaseExpiresAfterCrash(t *testing.T) {
+	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
+	ctx := context.Background()
+	enqueue(t, s, jobs.NewJob{Key: "a"})
+	// Worker A claims the job and dies without a word.
+	js, err := s.Claim(ctx, "A", []string{"k"}, t0, 2*time.Minute, 1)
+	if err != nil || len(js) != 1 {
+		t.Fatalf("A's claim = %v, %v", js, err)
+	}
+	clk := &clock{now: t0.Add(time.Minute)}
+	q := jobs.New(s, jobs.Options{Now: clk.Now, Owner: "B"})
+	var attempts []int
+	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+		attempts = append(attempts, j.Attempt)
+		return nil
+	}))
+	if n := runDue(t, q); n != 0 {
+		t.Fatalf("B ran %d jobs while A's lease holds", n)
+	}
+	clk.Add(time.Minute) // A's lease ends
+	if n := runDue(t, q); n != 1 || !slices.Equal(attempts, []int{2}) {
+		t.Fatalf("B ran %d jobs, attempts %v; want the job, on attempt 2", n, attempts)
+	}
+	if in := getJob(t, s, "a"); in.State != jobs.StateDone {
+		t.Fatalf("job %+v, want done", in)
+	}
+	if err := s.Complete(ctx, js[0].ID, "A", t0.Add(3*time.Minute)); !errors.Is(err, jobs.ErrLeaseLost) {
+		t.Errorf("A's late Complete = %v, want ErrLeaseLost", err)
+	}
+}
+
+func TestResumesAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	s, err := sqlite.OpenMigrated(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, s, jobs.NewJob{Key: "a", Payload: []byte("survives")})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = sqlite.OpenMigrated(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	q := jobs.New(s, jobs.Options{})
+	var payload string
+	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+		payload = string(j.Payload)
+		return nil
+	}))
+	if n := runDue(t, q); n != 1 || payload != "survives" {
+		t.Fatalf("after reopening ran %d jobs with payload %q", n, payload)
+	}
+}
+
+// The tests below run Run inside a synctest bubble: time stands still while
+// any goroutine works, and jumps to the next timer when all are blocked, so
+// times are exact and the tests take no wall time.
+
+func TestRunRetriesWithBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := openStore(t)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		// A poll interval of an hour shows that Run wakes at the job's run
+		// time, not at the next poll.
+		q := jobs.New(s, jobs.Options{PollInterval: time.Hour, MinBackoff: time.Second, MaxBackoff: time.Minute})
+		var at []time.Time
+		done := make(chan struct{})
+		q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+			at = append(at, time.Now())
+			if j.Attempt < 5 {
+				return errors.New("503")
+			}
+			close(done)
+			return nil
+		}))
+		start := time.Now()
+		stop := startRun(t, q)
+		<-done
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if at[0] != start {
+			t.Errorf("first attempt at +%v, want at once", at[0].Sub(start))
+		}
+		for i := 1; i < len(at); i++ {
+			gap, hi := at[i].Sub(at[i-1]), min(time.Second<<i, time.Minute)
+			if gap < time.Second || gap > hi+time.Millisecond {
+				t.Errorf("retry after attempt %d came after %v, want within [1s, %v]", i, gap, hi)
+			}
+		}
+		if in := getJob(t, s, "a"); in.State != jobs.StateDone || in.Attempt != 5 {
+			t.Errorf("job %+v, want done on attempt 5", in)
+		}
+	})
+}
+
+func TestRunHonoursRetryAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := openStore(t)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		q := jobs.New(s, jobs.Options{MinBackoff: time.Hour, MaxBackoff: 2 * time.Hour})
+		var at []time.Time
+		done := make(chan struct{})
+		q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+			at = append(at, time.Now())
+			switch j.Attempt {
+			case 1:
+				return jobs.RetryAfter(90*time.Second+250*time.Millisecond, errors.New("ratelimited"))
+			case 2:
+				return jobs.RetryAfter(2*time.Second, nil) // not an error: not ready yet
+			}
+			close(done)
+			return nil
+		}))
+		stop := startRun(t, q)
+		<-done
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if len(at) != 3 || at[1].Sub(at[0]) != 90*time.Second+250*time.Millisecond || at[2].Sub(at[1]) != 2*time.Second {
+			t.Errorf("attempts at %v, want 90.25s then 2s apart", at)
+		}
+		if in := getJob(t, s, "a"); in.LastError != "retry requested after 2s" {
+			t.Errorf("last error %q", in.LastError)
+		}
+	})
+}
+
+func TestRunKeepsSerialOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := openStore(t)
+		for _, k := range []string{"a1", "a2", "f1", "a3", "f2", "f3"} {
+			j := jobs.NewJob{Key: k}
+			if k[0] == 'a' {
+				j.SerialKey = "slack:C1"
+			}
+			enqueue(t, s, j)
+		}
+		q := jobs.New(s, jobs.Options{Workers: 4})
+		var mu sync.Mutex
+		started := map[string]time.Duration{}
+		var order []string
+		var wg sync.WaitGroup
+		wg.Add(6)
+		start := time.Now()
+		q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+			defer wg.Done()
+			mu.Lock()
+			started[j.Key] = time.Since(start)
+			order = append(order, j.Key)
+			mu.Unlock()
+			time.Sleep(time.Second)
+			return nil
+		}))
+		stop := startRun(t, q)
+		wg.Wait()
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]time.Duration{"a1": 0, "f1": 0, "f2": 0, "f3": 0, "a2": time.Second, "a3": 2 * time.Second}
+		for k, d := range want {
+			if started[k] != d {
+				t.Errorf("%s started at +%v, want +%v (all starts: %v)", k, started[k], d, started)
+			}
+		}
+		var serial []string
+		for _, k := range order {
+			if k[0] == 'a' {
+				serial = append(serial, k)
+			}
+		}
+		if !slices.Equal(serial, []string{"a1", "a2", "a3"}) {
+			t.Errorf("serial jobs ran in order %v", serial)
+		}
+	})
+}
+
+func TestNotifyWakesIdleQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := openStore(t)
+		q := jobs.New(s, jobs.Options{PollInterval: time.Hour})
+		ran := make(chan time.Time, 1)
+		q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
+			ran <- time.Now()
+			return nil
+		}))
+		stop := startRun(t, q)
+		time.Sleep(time.Minute) // idle, until the next poll in 59m
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		enqueued := time.Now()
+		q.Notify()
+		if at := <-ran; at != enqueued {
+			t.Errorf("job ran %v after Notify, want at once", at.Sub(enqueued))
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestLeaseIsExtendedWhileHandlerRuns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := openStore(t)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		q := jobs.New(s, jobs.Options{Lease: 30 * time.Second})
+		done := make(chan struct{})
+		q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
+			time.Sleep(2 * time.Minute)
+			close(done)
+			return nil
+		}))
+		stop := startRun(t, q)
+		time.Sleep(100 * time.Second)
+		js, err := s.Claim(context.Background(), "B", []string{"k"}, time.Now(), time.Minute, 10)
+		if err != nil || len(js) != 0 {
+			t.Errorf("B's claim 100s into a 30s lease = %v, %v; want nothing", js, err)
+		}
+		<-done
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if in := getJob(t, s, "a"); in.State != jobs.StateDone || in.Attempt != 1 {
+			t.Errorf("job %+v, want done on attempt 1", in)
+		}
+	})
+}
+
+func TestShutdownWaitsForRunningHandler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := openStore(t)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		q := jobs.New(s, jobs.Options{ShutdownGrace: 10 * time.Second})
+		started := make(chan struct{})
+		var handlerErr error
+		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+			close(started)
+			select {
+			case <-time.After(3 * time.Second):
+			case <-ctx.Done():
+				handlerErr = ctx.Err()
+			}
+			return handlerErr
+		}))
+		stop := startRun(t, q)
+		<-started
+		begin := time.Now()
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(begin); took != 3*time.Second {
+			t.Errorf("Run returned after %v, want when the handler finished, 3s", took)
+		}
+		if handlerErr != nil {
+			t.Errorf("handler's context was cancelled during the grace period: %v", handlerErr)
+		}
+		if in := getJob(t, s, "a"); in.State != jobs.StateDone {
+			t.Errorf("job %+v, want done", in)
+		}
+	})
+}
+
+func TestShutdownReleasesUnfinishedJob(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := openStore(t)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		reg := prometheus.NewRegistry()
+		q := jobs.New(s, jobs.Options{ShutdownGrace: 10 * time.Second, Metrics: jobs.NewMetrics(reg, s)})
+		started := make(chan struct{})
+		var cancelled time.Time
+		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+			close(started)
+			<-ctx.Done()
+			cancelled = time.Now()
+			return ctx.Err()
+		}))
+		stop := startRun(t, q)
+		<-started
+		begin := time.Now()
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if d := cancelled.Sub(begin); d != 10*time.Second {
+			t.Errorf("handler cancelled %v after shutdown began, want after the 10s grace", d)
+		}
+		in := getJob(t, s, "a")
+		if in.State != jobs.StatePending || in.Attempt != 0 || in.LeaseOwner != "" || !in.RunAt.Equal(cancelled) {
+			t.Errorf("job %+v, want pending, due now, with no attempt burnt", in)
+		}
+		if got := testutil.ToFloat64(counter(t, reg, "released")); got != 1 {
+			t.Errorf("released outcomes = %v, want 1", got)
+		}
+	})
+}
+
+func TestShutdownAbandonsHandlerThatIgnoresCancellation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := openStore(t)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		q := jobs.New(s, jobs.Options{ShutdownGrace: time.Second})
+		started, unblock, returned := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+			defer close(returned)
+			close(started)
+			<-unblock // ignores ctx
+			return nil
+		}))
+		stop := startRun(t, q)
+		<-started
+		begin := time.Now()
+		err := stop()
+		if err == nil || !strings.Contains(err.Error(), "ignored cancellation") {
+			t.Errorf("Run = %v, want an error about the stuck handler", err)
+		}
+		if took := time.Since(begin); took != 6*time.Second {
+			t.Errorf("Run returned after %v, want grace 1s + 5s", took)
+		}
+		if in := getJob(t, s, "a"); in.State != jobs.StatePending || in.Attempt != 0 {
+			t.Errorf("job %+v, want released", in)
+		}
+		// The stuck handler finishes late: its Complete is refused.
+		close(unblock)
+		<-returned
+		synctest.Wait()
+		if in := getJob(t, s, "a"); in.State != jobs.StatePending {
+			t.Errorf("job %+v after the late finish, want still pending", in)
+		}
+	})
+}
