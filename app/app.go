@@ -1,0 +1,128 @@
+// Package app wires Warroom together: the store, the domain service, the job
+// queue and the HTTP server, from a configuration. The CLI's serve and demo
+// commands and the end-to-end tests all start Warroom through it, so there is
+// one place where the parts are connected.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/warroomhq/warroom/config"
+	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/server"
+	"github.com/warroomhq/warroom/store/sqlite"
+)
+
+// Options are the settings that come from flags and the environment rather
+// than the config file.
+type Options struct {
+	DBPath string           // overrides database.path
+	Logger *slog.Logger     // default slog.Default()
+	Now    func() time.Time // default time.Now
+	// Workers is the job queue's worker count (default 4).
+	Workers int
+}
+
+// App is a wired Warroom.
+type App struct {
+	Config    *config.Config
+	Store     *sqlite.Store
+	Incidents *incidents.Service
+	Queue     *jobs.Queue
+	Server    *server.Server
+	Registry  *prometheus.Registry
+	Logger    *slog.Logger
+
+	closeOnce sync.Once
+}
+
+// New opens and migrates the database and wires the parts. Close releases it.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	dbPath := cfg.Database.Path
+	if opts.DBPath != "" {
+		dbPath = opts.DBPath
+	}
+	st, err := sqlite.OpenMigrated(ctx, dbPath, sqlite.WithClock(opts.Now))
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry() // the server adds Go and process metrics
+
+	a := &App{Config: cfg, Store: st, Registry: reg, Logger: opts.Logger}
+	a.Incidents = incidents.NewService(st, incidents.WithClock(opts.Now))
+	a.Queue = jobs.New(st, jobs.Options{
+		Workers: opts.Workers,
+		Now:     opts.Now,
+		Logger:  opts.Logger.With("component", "jobs"),
+		Metrics: jobs.NewMetrics(reg, st),
+	})
+	// Jobs enqueued by a committed change are picked up at once rather than
+	// at the next poll.
+	a.Incidents.AddListener(incidents.ListenerFunc(func(context.Context, incidents.Tx, incidents.Change) error {
+		a.Queue.Notify()
+		return nil
+	}))
+	a.Server = server.New(server.Options{
+		Incidents: st,
+		Ready:     a.ready,
+		APIToken:  cfg.API.Token.Reveal(),
+		PublicURL: cfg.Server.PublicURL,
+		Registry:  reg,
+		Logger:    opts.Logger.With("component", "http"),
+		Now:       opts.Now,
+	})
+	return a, nil
+}
+
+func (a *App) ready(ctx context.Context) error {
+	if err := a.Store.Ping(ctx); err != nil {
+		return err
+	}
+	return a.Store.CheckSchema(ctx)
+}
+
+// Run serves HTTP on listen and runs the job queue until ctx is cancelled,
+// then shuts both down gracefully: the server finishes in-flight requests,
+// running jobs finish or return to the queue. ready, if not nil, is called
+// with the listening address.
+func (a *App) Run(ctx context.Context, listen string, ready func(net.Addr)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- a.Queue.Run(ctx) }()
+	go func() { errc <- a.Server.Serve(ctx, listen, ready) }()
+
+	var errs []error
+	for range 2 {
+		if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
+		}
+		cancel() // one part stopping stops the other
+	}
+	return errors.Join(errs...)
+}
+
+// Close closes the database.
+func (a *App) Close() error {
+	var err error
+	a.closeOnce.Do(func() { err = a.Store.Close() })
+	if err != nil {
+		return fmt.Errorf("closing database: %w", err)
+	}
+	return nil
+}
