@@ -5,31 +5,18 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/internal/clock"
 	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/store/sqlite"
 )
 
-// clock is a manual clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newService(t *testing.T, opts ...incidents.ServiceOption) (*incidents.Service, *sqlite.Store, *clock) {
+func newService(t *testing.T, opts ...incidents.ServiceOption) (*incidents.Service, *sqlite.Store, *clock.Manual) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC)}
+	clk := clock.NewManual(time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC))
 	st, err := sqlite.OpenMigrated(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)

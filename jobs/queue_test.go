@@ -15,30 +15,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/warroomhq/warroom/internal/clock"
 	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/store/sqlite"
 )
 
 // t0 is "now" for the tests that drive the clock by hand.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// clock is a hand-driven Options.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // openStore opens a migrated store in a fresh directory. Inside a synctest
 // bubble it must be called from the bubble, which then closes it.
@@ -235,7 +218,7 @@ func TestMaxAttemptsParksJobAsFailed(t *testing.T) {
 	enqueue(t, s, jobs.NewJob{Key: "a", MaxAttempts: 3})
 	enqueue(t, s, jobs.NewJob{Key: "ok"})
 	reg := prometheus.NewRegistry()
-	clk := &clock{now: t0}
+	clk := clock.NewManual(t0)
 	logs, logger := newLogs(t)
 	q := jobs.New(s, jobs.Options{Now: clk.Now, Logger: logger, Metrics: jobs.NewMetrics(reg, s)})
 	var lastErrors []string
@@ -258,7 +241,7 @@ func TestMaxAttemptsParksJobAsFailed(t *testing.T) {
 		if in.State != want || in.Attempt != attempt {
 			t.Fatalf("after attempt %d: %+v, want %s", attempt, in, want)
 		}
-		clk.Add(time.Hour) // past any backoff
+		clk.Advance(time.Hour) // past any backoff
 	}
 	if !slices.Equal(lastErrors, []string{"", "boom 1", "boom 2"}) {
 		t.Errorf("handler saw last errors %q", lastErrors)
@@ -349,7 +332,7 @@ warroom_jobs{state="running"} 0
 func TestPanickingHandlerIsRetried(t *testing.T) {
 	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
 	enqueue(t, s, jobs.NewJob{Key: "a"})
-	clk := &clock{now: t0}
+	clk := clock.NewManual(t0)
 	logs, logger := newLogs(t)
 	q := jobs.New(s, jobs.Options{Now: clk.Now, Logger: logger})
 	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
@@ -367,7 +350,7 @@ func TestPanickingHandlerIsRetried(t *testing.T) {
 	if len(warns) != 1 || !strings.Contains(warns[0]["stack"], "queue_test.go") {
 		t.Errorf("warnings %v, want one with the panic's stack", warns)
 	}
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	runDue(t, q)
 	if in := getJob(t, s, "a"); in.State != jobs.StateDone || in.Attempt != 2 {
 		t.Errorf("after the retry: %+v, want done on attempt 2", in)
@@ -411,7 +394,7 @@ func TestLeaseExpiresAfterCrash(t *testing.T) {
 	if err != nil || len(js) != 1 {
 		t.Fatalf("A's claim = %v, %v", js, err)
 	}
-	clk := &clock{now: t0.Add(time.Minute)}
+	clk := clock.NewManual(t0.Add(time.Minute))
 	q := jobs.New(s, jobs.Options{Now: clk.Now, Owner: "B"})
 	var attempts []int
 	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
@@ -421,7 +404,7 @@ func TestLeaseExpiresAfterCrash(t *testing.T) {
 	if n := runDue(t, q); n != 0 {
 		t.Fatalf("B ran %d jobs while A's lease holds", n)
 	}
-	clk.Add(time.Minute) // A's lease ends
+	clk.Advance(time.Minute) // A's lease ends
 	if n := runDue(t, q); n != 1 || !slices.Equal(attempts, []int{2}) {
 		t.Fatalf("B ran %d jobs, attempts %v; want the job, on attempt 2", n, attempts)
 	}

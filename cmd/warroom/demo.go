@@ -7,29 +7,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/warroomhq/warroom/app"
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/examples"
 	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/internal/clock"
 	"github.com/warroomhq/warroom/templates"
 )
-
-// demoClock is the demo's own time: it starts at a fixed moment and moves
-// only when the story says so, so the output is the same on every run.
-type demoClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *demoClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *demoClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func cmdDemo(e *env, args []string) error {
 	fs := e.newFlags("demo")
@@ -51,7 +37,9 @@ func cmdDemo(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("example config: %w", err)
 	}
-	clk := &demoClock{t: time.Date(2026, 11, 3, 14, 2, 0, 0, time.UTC)}
+	// The demo's own clock starts at a fixed moment and moves only when the
+	// story says so, so the output is the same on every run.
+	clk := clock.NewManual(time.Date(2026, 11, 3, 14, 2, 0, 0, time.UTC))
 	a, err := app.New(e.ctx, cfg, app.Options{
 		DBPath: dbPath,
 		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -68,7 +56,7 @@ func cmdDemo(e *env, args []string) error {
 	return runDemo(e.ctx, e.stdout, a, clk, tmpl)
 }
 
-func runDemo(ctx context.Context, w io.Writer, a *app.App, clk *demoClock, tmpl *templates.Set) error {
+func runDemo(ctx context.Context, w io.Writer, a *app.App, clk *clock.Manual, tmpl *templates.Set) error {
 	svc := a.Incidents
 	say := func(format string, args ...any) {
 		fmt.Fprintf(w, "%s  "+format+"\n", append([]any{clk.Now().Format("15:04")}, args...)...)

@@ -12,7 +12,7 @@ import (
 // BenchmarkEnqueue measures one enqueue, its own transaction, on a file
 // database.
 func BenchmarkEnqueue(b *testing.B) {
-	s := openJobsStore(b)
+	s := openTestStore(b)
 	ctx := context.Background()
 	payload := []byte(`{"channel":"C123","text":"Incident INC-42 declared: checkout latency"}`)
 	b.ResetTimer()
@@ -37,7 +37,7 @@ func BenchmarkEnqueueClaimCompleteSerial(b *testing.B) {
 }
 
 func benchmarkLife(b *testing.B, serial func(int) string) {
-	s := openJobsStore(b)
+	s := openTestStore(b)
 	ctx := context.Background()
 	kinds := []string{"k"}
 	payload := []byte(`{"channel":"C123","text":"Incident INC-42 declared: checkout latency"}`)

@@ -17,7 +17,9 @@ import (
 // t0 is the tests' "now"; every other time is t0 plus a duration.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func openJobsStore(t testing.TB) *Store {
+// openTestStore opens a migrated store in a temporary directory whose clock
+// reads t0, closed when the test ends.
+func openTestStore(t testing.TB) *Store {
 	t.Helper()
 	s, err := OpenMigrated(context.Background(), filepath.Join(t.TempDir(), "w.db"),
 		WithClock(func() time.Time { return t0 }))
@@ -78,7 +80,7 @@ func keys(js []jobs.Job) []string {
 }
 
 func TestEnqueueIsIdempotent(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	ctx := context.Background()
 	created, err := s.Enqueue(ctx, jobs.NewJob{Kind: "k", Key: "a", Payload: []byte("first")})
 	if err != nil || !created {
@@ -105,7 +107,7 @@ func TestEnqueueIsIdempotent(t *testing.T) {
 }
 
 func TestEnqueueValidates(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	for _, j := range []jobs.NewJob{
 		{Key: "no-kind"},
 		{Kind: "k"},
@@ -118,7 +120,7 @@ func TestEnqueueValidates(t *testing.T) {
 }
 
 func TestEnqueueRollsBackWithItsTransaction(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	ctx := context.Background()
 	boom := errors.New("domain change failed")
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -136,7 +138,7 @@ func TestEnqueueRollsBackWithItsTransaction(t *testing.T) {
 }
 
 func TestClaimRespectsRunAtKindsAndLimit(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "later", RunAt: t0.Add(time.Minute)})
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "second", RunAt: t0.Add(-time.Second)})
 	mustEnqueue(t, s, jobs.NewJob{Kind: "other", Key: "other"})
@@ -183,7 +185,7 @@ func TestClaimRespectsRunAtKindsAndLimit(t *testing.T) {
 }
 
 func TestClaimSetsLease(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "a", SerialKey: "s", Payload: []byte(`{"x":1}`), MaxAttempts: 5})
 	js := claim(t, s, "A", t0.Add(time.Second), 1)
 	if len(js) != 1 {
@@ -202,7 +204,7 @@ func TestClaimSetsLease(t *testing.T) {
 }
 
 func TestClaimRunsSerialKeysInOrder(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	ctx := context.Background()
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "a1", SerialKey: "a"})
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "a2", SerialKey: "a", RunAt: t0.Add(-time.Hour)}) // earlier run time, later id
@@ -251,7 +253,7 @@ func TestClaimRunsSerialKeysInOrder(t *testing.T) {
 }
 
 func TestClaimAfterLeaseExpiry(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	ctx := context.Background()
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "a", SerialKey: "s"})
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "b", SerialKey: "s"})
@@ -287,7 +289,7 @@ func TestClaimAfterLeaseExpiry(t *testing.T) {
 }
 
 func TestClaimParksJobWhoseLastAttemptDied(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "a", SerialKey: "s", MaxAttempts: 1})
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "b", SerialKey: "s"})
 	claim(t, s, "A", t0, 1)
@@ -305,7 +307,7 @@ func TestClaimParksJobWhoseLastAttemptDied(t *testing.T) {
 }
 
 func TestLeaseChanges(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	ctx := context.Background()
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "a"})
 	j := claim(t, s, "A", t0, 1)[0]
@@ -357,7 +359,7 @@ func TestLeaseChanges(t *testing.T) {
 }
 
 func TestNextRunAt(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	ctx := context.Background()
 	if _, ok, err := s.NextRunAt(ctx, []string{"k"}); err != nil || ok {
 		t.Fatalf("NextRunAt on an empty queue = %v, %v; want false", ok, err)
@@ -378,7 +380,7 @@ func TestNextRunAt(t *testing.T) {
 }
 
 func TestCountByStateAndPrune(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	ctx := context.Background()
 	for _, k := range []string{"old", "new", "failed", "running", "pending"} {
 		mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: k})
@@ -435,7 +437,7 @@ func mapsEqual(a, b map[jobs.State]int) bool {
 }
 
 func TestClaimUsesIndexes(t *testing.T) {
-	s := openJobsStore(t)
+	s := openTestStore(t)
 	// Only the table's primary key, the due and lease indexes, and the
 	// partial index of unfinished serial jobs: never a scan of done jobs.
 	allowed := regexp.MustCompile(`^(SEARCH \w+ USING (INTEGER PRIMARY KEY|INDEX (jobs_due|jobs_lease|jobs_serial_active)) |MULTI-INDEX OR|INDEX \d|LIST SUBQUERY|CORRELATED SCALAR SUBQUERY|USE TEMP B-TREE FOR ORDER BY)`)

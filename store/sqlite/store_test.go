@@ -206,18 +206,14 @@ func TestConcurrentWritersNeverSeeBusy(t *testing.T) {
 
 func TestUpdateRefusesStaleVersion(t *testing.T) {
 	ctx := context.Background()
-	s, err := OpenMigrated(ctx, filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	svc := incidents.NewService(s)
 	inc, _ := svc.Declare(ctx, incidents.DeclareInput{Title: "x"})
 	if _, err := svc.SetStatus(ctx, inc.ID, incidents.StatusIdentified, "cli"); err != nil {
 		t.Fatal(err)
 	}
 	stale := *inc // version 1; the stored one is 2 now
-	err = s.WithTx(ctx, func(tx incidents.Tx) error { return tx.UpdateIncident(ctx, &stale) })
+	err := s.WithTx(ctx, func(tx incidents.Tx) error { return tx.UpdateIncident(ctx, &stale) })
 	if !errors.Is(err, incidents.ErrConflict) {
 		t.Fatalf("stale update: %v, want ErrConflict", err)
 	}
@@ -237,11 +233,7 @@ func TestTimesRoundTrip(t *testing.T) {
 // transaction that reads the incident and appends an event.
 func BenchmarkAppendTimelineEvent(b *testing.B) {
 	ctx := context.Background()
-	s, err := OpenMigrated(ctx, filepath.Join(b.TempDir(), "w.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(b)
 	svc := incidents.NewService(s)
 	inc, _ := svc.Declare(ctx, incidents.DeclareInput{Title: "bench"})
 	b.ReportAllocs()
@@ -256,11 +248,7 @@ func BenchmarkAppendTimelineEvent(b *testing.B) {
 // competing for the single writer connection.
 func BenchmarkAppendTimelineEventParallel(b *testing.B) {
 	ctx := context.Background()
-	s, err := OpenMigrated(ctx, filepath.Join(b.TempDir(), "w.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(b)
 	svc := incidents.NewService(s)
 	inc, _ := svc.Declare(ctx, incidents.DeclareInput{Title: "bench"})
 	b.ReportAllocs()
