@@ -118,7 +118,7 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("database %s: %w", s.path, err)
+		return fmt.Errorf("database not answering: %w", err)
 	}
 	return nil
 }
