@@ -437,3 +437,27 @@ func TestValidateWithoutLoad(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestQuotedEmptyExpansionIsAbsent checks that a quoted value that expands to
+// nothing falls back to its default like an unquoted one, whatever its type.
+func TestQuotedEmptyExpansionIsAbsent(t *testing.T) {
+	c, err := Load([]byte(`people:
+  alice: { slack: U01ALICE }
+escalation_policies:
+  p:
+    repeat: "${UNSET}"
+    steps: [{ after: "${UNSET}", notify: ["person:alice"] }]
+alerts:
+  reopen_within: "${UNSET}"
+  declare_at_or_above: '${UNSET}'
+`), mapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Alerts.ReopenWithin != DefaultReopenWithin || c.Alerts.DeclareAtOrAbove != DefaultDeclareAtOrAbove {
+		t.Errorf("reopen_within %v, declare_at_or_above %q: want the defaults", c.Alerts.ReopenWithin, c.Alerts.DeclareAtOrAbove)
+	}
+	if p := c.EscalationPolicies["p"]; p.Repeat != 0 || p.Steps[0].After != 0 {
+		t.Errorf("repeat %d, after %v: want zero", p.Repeat, p.Steps[0].After)
+	}
+}

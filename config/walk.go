@@ -77,6 +77,11 @@ func expandEnv(n *yaml.Node, getenv func(string) string, changed map[*yaml.Node]
 		}
 		changed[n] = n.Value
 		n.Value = v
+		if v == "" {
+			// Empty after expansion, quoted or not, counts as absent, so
+			// the key's default applies.
+			n.Style = 0
+		}
 		if n.Style == 0 {
 			n.Tag = ""
 		}

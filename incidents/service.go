@@ -216,7 +216,8 @@ func (s *Service) AssignRole(ctx context.Context, id ID, role Role, person strin
 	if person == "" {
 		return nil, &ValidationError{Field: "person", Msg: fmt.Sprintf("Say who should be %s, for example: role %s @alice", role, role)}
 	}
-	if _, err := ParseRole(string(role)); err != nil {
+	role, err := ParseRole(string(role))
+	if err != nil {
 		return nil, err
 	}
 	return s.mutate(ctx, id, actor, func(inc *Incident, now time.Time) ([]Event, error) {
@@ -318,6 +319,11 @@ func (s *Service) Reopen(ctx context.Context, id ID, reason string, actor Actor)
 		resolvedAt := inc.ResolvedAt
 		inc.Status = StatusInvestigating
 		inc.ResolvedAt = time.Time{}
+		if inc.MitigatedAt.Equal(resolvedAt) {
+			// Resolve stood in for a mitigation that never came; the
+			// incident is not mitigated any more.
+			inc.MitigatedAt = time.Time{}
+		}
 		text := "Reopened"
 		if reason != "" {
 			text += ": " + reason

@@ -348,3 +348,42 @@ func TestRecordAndListFilters(t *testing.T) {
 		t.Errorf("recorded event read back as %+v", last)
 	}
 }
+
+func TestRoleAliasesNameTheSameRole(t *testing.T) {
+	ctx := context.Background()
+	svc, _, _ := newService(t)
+	inc, _ := svc.Declare(ctx, incidents.DeclareInput{Title: "x", Lead: "U1"})
+	for _, alias := range []incidents.Role{"commander", "IC", "LEAD"} {
+		if _, err := svc.AssignRole(ctx, inc.ID, alias, "U2", "cli"); err != nil && !strings.Contains(err.Error(), "already lead") {
+			t.Fatalf("assign %s: %v", alias, err)
+		}
+	}
+	got, _ := svc.Get(ctx, inc.ID)
+	if got.Lead() != "U2" || len(got.Roles) != 1 {
+		t.Fatalf("roles after assigning through aliases: %v", got.Roles)
+	}
+	if _, err := svc.AssignRole(ctx, inc.ID, "scribe", "U3", "cli"); err == nil || !strings.Contains(err.Error(), "use lead or comms") {
+		t.Errorf("unknown role: %v", err)
+	}
+}
+
+func TestReopenForgetsAMitigationThatResolveStoodInFor(t *testing.T) {
+	ctx := context.Background()
+	svc, _, clk := newService(t)
+	inc, _ := svc.Declare(ctx, incidents.DeclareInput{Title: "x"})
+	clk.Advance(10 * time.Minute)
+	resolved, _ := svc.Resolve(ctx, inc.ID, "", "cli")
+	if !resolved.MitigatedAt.Equal(resolved.ResolvedAt) {
+		t.Fatalf("resolving without monitoring: mitigated %v, resolved %v", resolved.MitigatedAt, resolved.ResolvedAt)
+	}
+	clk.Advance(5 * time.Minute)
+	re, _ := svc.Reopen(ctx, inc.ID, "back", "cli")
+	if !re.MitigatedAt.IsZero() {
+		t.Errorf("reopened incident still mitigated at %v", re.MitigatedAt)
+	}
+	clk.Advance(5 * time.Minute)
+	mon, _ := svc.SetStatus(ctx, inc.ID, incidents.StatusMonitoring, "cli")
+	if !mon.MitigatedAt.Equal(clk.Now()) {
+		t.Errorf("mitigated at %v, want the real move to monitoring %v", mon.MitigatedAt, clk.Now())
+	}
+}

@@ -93,18 +93,29 @@ func (t *txn) UpdateIncident(ctx context.Context, inc *incidents.Incident) error
 }
 
 func (t *txn) saveRoles(ctx context.Context, inc *incidents.Incident) error {
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM incident_roles WHERE incident_id = ?`, int64(inc.ID)); err != nil {
-		return fmt.Errorf("saving roles of %s: %w", inc.ID, err)
-	}
+	// Upsert only what changed, so assigned_at stays the time the person was
+	// given the role.
+	held := make([]any, 0, len(inc.Roles)+1)
+	held = append(held, int64(inc.ID))
 	for role, person := range inc.Roles {
 		if person == "" {
 			continue
 		}
-		if _, err := t.tx.ExecContext(ctx,
-			`INSERT INTO incident_roles (incident_id, role, person, assigned_at) VALUES (?, ?, ?, ?)`,
+		held = append(held, string(role))
+		if _, err := t.tx.ExecContext(ctx, `
+			INSERT INTO incident_roles (incident_id, role, person, assigned_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (incident_id, role) DO UPDATE SET person = excluded.person, assigned_at = excluded.assigned_at
+			WHERE incident_roles.person <> excluded.person`,
 			int64(inc.ID), string(role), person, ms(inc.UpdatedAt)); err != nil {
 			return fmt.Errorf("saving role %s of %s: %w", role, inc.ID, err)
 		}
+	}
+	q := `DELETE FROM incident_roles WHERE incident_id = ?`
+	if len(held) > 1 {
+		q += ` AND role NOT IN (` + placeholders(len(held)-1) + `)`
+	}
+	if _, err := t.tx.ExecContext(ctx, q, held...); err != nil {
+		return fmt.Errorf("saving roles of %s: %w", inc.ID, err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -103,8 +104,13 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	return "file:" + escapePath(path) + "?" + q.Encode()
 }
+
+// escapePath percent-encodes the characters that would otherwise end the
+// file name inside a "file:" URI (?, #) or be decoded (%), so that a path
+// like "a?b.db" opens that file with all its pragmas.
+var escapePath = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace
 
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -260,4 +261,52 @@ func BenchmarkAppendTimelineEventParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestPathsWithURICharacters opens files whose names hold characters that
+// mean something in a file: URI, and checks the pragmas still apply.
+func TestPathsWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, name := range []string{"a?b.db", "a#b.db", "a%41b.db", "with space.db"} {
+		path := filepath.Join(dir, name)
+		s, err := OpenMigrated(ctx, path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var busy int
+		s.writer.QueryRow(`PRAGMA busy_timeout`).Scan(&busy)
+		s.Close()
+		if busy != int(BusyTimeout.Milliseconds()) {
+			t.Errorf("%s: busy_timeout %d", name, busy)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s: the file was not created under its own name: %v", name, err)
+		}
+	}
+}
+
+func TestRoleKeepsTheTimeItWasGiven(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	now := time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC)
+	svc := incidents.NewService(s, incidents.WithClock(func() time.Time { return now }))
+	inc, _ := svc.Declare(ctx, incidents.DeclareInput{Title: "x", Lead: "U1"})
+	now = now.Add(time.Hour)
+	svc.AssignRole(ctx, inc.ID, incidents.RoleComms, "U2", "cli")
+	now = now.Add(time.Hour)
+	svc.SetStatus(ctx, inc.ID, incidents.StatusIdentified, "cli")
+	assigned := func(role string) time.Time {
+		var v int64
+		if err := s.reader.QueryRow(`SELECT assigned_at FROM incident_roles WHERE incident_id = ? AND role = ?`, int64(inc.ID), role).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return fromMS(v)
+	}
+	if got := assigned("lead"); !got.Equal(now.Add(-2 * time.Hour)) {
+		t.Errorf("lead assigned at %v, want the declaration", got)
+	}
+	if got := assigned("comms"); !got.Equal(now.Add(-time.Hour)) {
+		t.Errorf("comms assigned at %v, want when it was given", got)
+	}
 }

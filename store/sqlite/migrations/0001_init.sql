@@ -1,7 +1,8 @@
 -- Warroom's first schema: incidents, their roles and timelines, and the job queue.
 -- Times are stored as integer milliseconds since the Unix epoch (UTC); 0 or NULL
--- means "not yet". The SQL stays within what SQLite and PostgreSQL both accept
--- (BIGINT, TEXT, ON CONFLICT, RETURNING), so that a PostgreSQL store can follow.
+-- means "not yet". Tables and columns are meant to carry over to a PostgreSQL
+-- store, whose own DDL would use identity columns for the INTEGER PRIMARY KEYs
+-- and BYTEA for the payload; the queries already use only SQL both accept.
 
 CREATE TABLE incidents (
     id                  BIGINT  PRIMARY KEY,
