@@ -29,10 +29,14 @@ func (f HandlerFunc) Handle(ctx context.Context, j Job) error { return f(ctx, j)
 const MaxRetryAfter = time.Hour
 
 // RetryAfter asks for the job to run again after d (for example Slack's 429
-// Retry-After), instead of after the usual backoff. The delay is honoured
-// exactly, up to MaxRetryAfter. The attempt still counts: on the job's last
-// attempt it is parked as failed. err may be nil when there is nothing wrong
-// but the job cannot finish yet.
+// Retry-After), instead of after the usual backoff. d is capped at
+// MaxRetryAfter (1h): a longer delay is cut to MaxRetryAfter, and a negative
+// one counts as 0. Up to that cap the delay is honoured exactly, with no
+// jitter. The attempt still counts: on the job's last attempt it is parked
+// as failed. If the handler's context was cancelled by shutdown, the job is
+// returned to the queue without counting the attempt, but still does not
+// run again before the delay is over. err may be nil when there is nothing
+// wrong but the job cannot finish yet.
 func RetryAfter(d time.Duration, err error) error {
 	return &retryAfterError{after: min(max(d, 0), MaxRetryAfter), err: err}
 }

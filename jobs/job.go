@@ -115,9 +115,14 @@ type Store interface {
 	// now+lease, incrementing their attempt counts. A job is due when it is
 	// pending with RunAt <= now, or running with an expired lease. A job with
 	// a SerialKey is not due while an earlier job with the same SerialKey is
-	// pending or running. A due job that has already used all its attempts
-	// (its worker died on the last one) is parked as failed instead.
-	Claim(ctx context.Context, owner string, kinds []string, now time.Time, lease time.Duration, limit int) ([]Job, error)
+	// pending or running.
+	//
+	// A due job of the given kinds that has already used all its attempts
+	// (its worker died, or lost its lease, on the last one) is parked as
+	// failed instead, whatever the limit, and returned in parked (with
+	// Attempt its last attempt and LastError why it was parked) so that the
+	// queue can log and count it.
+	Claim(ctx context.Context, owner string, kinds []string, now time.Time, lease time.Duration, limit int) (claimed, parked []Job, err error)
 	// Extend moves the lease of a running job to until.
 	Extend(ctx context.Context, id int64, owner string, until time.Time) error
 	// Complete marks a job done.
@@ -126,9 +131,11 @@ type Store interface {
 	Retry(ctx context.Context, id int64, owner string, runAt time.Time, lastErr string, now time.Time) error
 	// Fail parks a job as failed.
 	Fail(ctx context.Context, id int64, owner string, lastErr string, now time.Time) error
-	// Release returns a job to pending without counting the attempt (used on
-	// shutdown for jobs that did not finish).
-	Release(ctx context.Context, id int64, owner string, now time.Time) error
+	// Release returns a job to pending, to run again at runAt (or now, if
+	// runAt is not later), without counting the attempt. It is used on
+	// shutdown for jobs that did not finish; runAt is later than now when
+	// the handler asked with RetryAfter not to be run again before then.
+	Release(ctx context.Context, id int64, owner string, runAt, now time.Time) error
 	// NextRunAt reports the earliest RunAt or lease expiry among jobs of the
 	// given kinds that are pending or running, and false when there is none.
 	NextRunAt(ctx context.Context, kinds []string) (time.Time, bool, error)

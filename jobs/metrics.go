@@ -95,6 +95,16 @@ func (m *Metrics) collectCounts(ch chan<- prometheus.Metric) {
 	}
 }
 
+// count counts a finished attempt whose run time is unknown (the last
+// attempt of a job that Claim parked because its worker died or lost its
+// lease), so it adds nothing to the duration histogram.
+func (m *Metrics) count(kind, outcome string) {
+	if m == nil {
+		return
+	}
+	m.processed.WithLabelValues(kind, outcome).Inc()
+}
+
 // observe records a finished attempt.
 func (m *Metrics) observe(kind, outcome string, d time.Duration) {
 	if m == nil {

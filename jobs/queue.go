@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -52,8 +53,10 @@ type Options struct {
 	// when that comes first.
 	PollInterval time.Duration
 	// MinBackoff and MaxBackoff bound the delay before a retry (defaults 1s
-	// and 10m). The delay after attempt n is random between MinBackoff and
-	// MinBackoff·2^n, and at most MaxBackoff.
+	// and 10m). The delay after attempt n is random between c/2 and c, where
+	// c = min(MinBackoff·2^n, MaxBackoff), and never below MinBackoff: the
+	// retries of jobs that failed together stay spread out even once their
+	// delays reach MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
 	// ShutdownGrace is how long Run lets running handlers finish, with their
 	// contexts still alive, once its own context is cancelled (default 10s).
@@ -137,8 +140,9 @@ func New(store Store, opts Options) *Queue {
 		store: store,
 		opts:  opts,
 		log:   opts.Logger,
-		// ForAttempt is safe for concurrent use and keeps no state.
-		backoff:  &backoff.Backoff{Min: opts.MinBackoff, Max: opts.MaxBackoff, Factor: 2, Jitter: true},
+		// ForAttempt is safe for concurrent use and keeps no state. Its
+		// jitter is off: retryDelay jitters after capping at Max.
+		backoff:  &backoff.Backoff{Min: opts.MinBackoff, Max: opts.MaxBackoff, Factor: 2},
 		wake:     make(chan struct{}, 1),
 		handlers: map[string]Handler{},
 	}
@@ -219,17 +223,16 @@ func (q *Queue) Run(ctx context.Context) error {
 	for {
 		for len(free) > 0 && ctx.Err() == nil {
 			w := free[len(free)-1]
-			js, err := q.store.Claim(ctx, owner(w), kinds, q.opts.Now(), q.opts.Lease, 1)
+			j, ok, err := q.claim(ctx, owner(w), kinds, q.opts.Now(), q.opts.Lease)
 			if err != nil {
 				if ctx.Err() == nil {
 					q.log.Error("claiming jobs", "error", err)
 				}
 				break
 			}
-			if len(js) == 0 {
+			if !ok {
 				break
 			}
-			j := js[0]
 			free = free[:len(free)-1]
 			inflight[w] = j
 			wg.Add(1)
@@ -331,7 +334,8 @@ drain:
 	var stuck []string
 	for w, j := range inflight {
 		stuck = append(stuck, j.Key)
-		err := q.store.Release(ctx, j.ID, owner(w), q.opts.Now())
+		now := q.opts.Now()
+		err := q.store.Release(ctx, j.ID, owner(w), now, now)
 		if err != nil && !errors.Is(err, ErrLeaseLost) {
 			q.log.Error("releasing the job of a stuck handler", "kind", j.Kind, "key", j.Key, "error", err)
 		}
@@ -359,20 +363,37 @@ func (q *Queue) RunDue(ctx context.Context) (int, error) {
 		// Due at start, leased from now: the lease grows by the time
 		// spent so far.
 		lease := q.opts.Lease + max(q.opts.Now().Sub(start), 0)
-		js, err := q.store.Claim(ctx, owner, kinds, start, lease, 1)
+		j, ok, err := q.claim(ctx, owner, kinds, start, lease)
 		if err != nil {
 			return n, err
 		}
-		if len(js) == 0 {
+		if !ok {
 			return n, nil
 		}
-		q.work(ctx, owner, handlers[js[0].Kind], js[0])
+		q.work(ctx, owner, handlers[j.Kind], j)
 		n++
 	}
 }
 
+// claim leases one due job to owner, and reports whether there was one. It
+// logs and counts the jobs that the store parked instead because their last
+// attempt never finished.
+func (q *Queue) claim(ctx context.Context, owner string, kinds []string, now time.Time, lease time.Duration) (Job, bool, error) {
+	claimed, parked, err := q.store.Claim(ctx, owner, kinds, now, lease, 1)
+	for _, p := range parked {
+		q.log.Error("job had no attempt left; parked", "kind", p.Kind, "key", p.Key, "attempt", p.Attempt,
+			"error", p.LastError)
+		q.opts.Metrics.count(p.Kind, OutcomeFailed)
+	}
+	if err != nil || len(claimed) == 0 {
+		return Job{}, false, err
+	}
+	return claimed[0], true, nil
+}
+
 // work runs one attempt of j, which owner leases, and records its outcome.
-// Cancelling ctx cancels the handler and releases the job.
+// Cancelling ctx cancels the handler and releases the job, to run again at
+// once, or when the handler asked with RetryAfter.
 func (q *Queue) work(ctx context.Context, owner string, h Handler, j Job) {
 	log := q.log.With("kind", j.Kind, "key", j.Key, "attempt", j.Attempt)
 	hctx, cancel := context.WithCancelCause(ctx)
@@ -399,9 +420,12 @@ func (q *Queue) work(ctx context.Context, owner string, h Handler, j Job) {
 			log.Debug("job done", "took", took)
 		}
 	case ctx.Err() != nil:
-		outcome, serr = OutcomeReleased, q.store.Release(sctx, j.ID, owner, now)
+		// The attempt is given back, but not a Retry-After: the job must
+		// not run again before the outside system said it may.
+		delay, _ := RetryAfterOf(err)
+		outcome, serr = OutcomeReleased, q.store.Release(sctx, j.ID, owner, now.Add(delay), now)
 		if serr == nil {
-			log.Info("job cancelled by shutdown; returned to the queue", "error", err)
+			log.Info("job cancelled by shutdown; returned to the queue", "error", err, "retry_in", delay)
 		}
 	case IsPermanent(err) || j.Attempt >= j.MaxAttempts:
 		outcome, serr = OutcomeFailed, q.store.Fail(sctx, j.ID, owner, err.Error(), now)
@@ -434,12 +458,16 @@ func (q *Queue) work(ctx context.Context, owner string, h Handler, j Job) {
 	}
 }
 
-// retryDelay is the backoff after a failed attempt (1 for the first): random
-// between MinBackoff and MinBackoff·2^attempt, at most MaxBackoff. Counting
-// from 1 jitters even the first retry, so jobs that failed together (Slack
-// was down) do not all retry together.
+// retryDelay is the backoff after a failed attempt (1 for the first): with
+// c = min(MinBackoff·2^attempt, MaxBackoff), random between c/2 and c, and
+// never below MinBackoff ("equal jitter"). The jitter comes after the cap,
+// so jobs that failed together (Slack was down) do not all retry together,
+// even when their delays have all reached MaxBackoff; counting from 1
+// jitters the first retry too.
 func (q *Queue) retryDelay(attempt int) time.Duration {
-	return q.backoff.ForAttempt(float64(attempt))
+	c := q.backoff.ForAttempt(float64(attempt)) // capped, not jittered
+	lo := max(c/2, min(q.opts.MinBackoff, c))
+	return lo + mrand.N(c-lo+1)
 }
 
 // errorAttrs returns the log attributes of a handler's error: the error, and

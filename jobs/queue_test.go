@@ -184,7 +184,8 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 	}
 }
 
-// counter reads warroom_jobs_processed_total{kind="k",outcome=outcome}.
+// counter reads warroom_jobs_processed_total{kind="k",outcome=outcome}, 0
+// when the series does not exist.
 func counter(t *testing.T, reg *prometheus.Registry, outcome string) prometheus.Collector {
 	t.Helper()
 	return collectorFunc(func(ch chan<- prometheus.Metric) {
@@ -192,6 +193,7 @@ func counter(t *testing.T, reg *prometheus.Registry, outcome string) prometheus.
 		if err != nil {
 			t.Fatal(err)
 		}
+		var v float64
 		for _, mf := range mfs {
 			if mf.GetName() != "warroom_jobs_processed_total" {
 				continue
@@ -199,12 +201,12 @@ func counter(t *testing.T, reg *prometheus.Registry, outcome string) prometheus.
 			for _, m := range mf.GetMetric() {
 				for _, lp := range m.GetLabel() {
 					if lp.GetName() == "outcome" && lp.GetValue() == outcome {
-						ch <- prometheus.MustNewConstMetric(
-							prometheus.NewDesc("c", "c", nil, nil), prometheus.CounterValue, m.GetCounter().GetValue())
+						v += m.GetCounter().GetValue()
 					}
 				}
 			}
 		}
+		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("c", "c", nil, nil), prometheus.CounterValue, v)
 	})
 }
 
@@ -390,7 +392,7 @@ func TestLeaseExpiresAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	enqueue(t, s, jobs.NewJob{Key: "a"})
 	// Worker A claims the job and dies without a word.
-	js, err := s.Claim(ctx, "A", []string{"k"}, t0, 2*time.Minute, 1)
+	js, _, err := s.Claim(ctx, "A", []string{"k"}, t0, 2*time.Minute, 1)
 	if err != nil || len(js) != 1 {
 		t.Fatalf("A's claim = %v, %v", js, err)
 	}
@@ -413,6 +415,45 @@ func TestLeaseExpiresAfterCrash(t *testing.T) {
 	}
 	if err := s.Complete(ctx, js[0].ID, "A", t0.Add(3*time.Minute)); !errors.Is(err, jobs.ErrLeaseLost) {
 		t.Errorf("A's late Complete = %v, want ErrLeaseLost", err)
+	}
+}
+
+func TestJobParkedByClaimIsLoggedAndCounted(t *testing.T) {
+	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
+	ctx := context.Background()
+	enqueue(t, s, jobs.NewJob{Key: "a", MaxAttempts: 1})
+	enqueue(t, s, jobs.NewJob{Key: "ok"})
+	// Worker A claims a, on its only attempt, and dies.
+	if js, _, err := s.Claim(ctx, "A", []string{"k"}, t0, 2*time.Minute, 1); err != nil || len(js) != 1 || js[0].Key != "a" {
+		t.Fatalf("A's claim = %v, %v", js, err)
+	}
+	reg := prometheus.NewRegistry()
+	logs, logger := newLogs(t)
+	q := jobs.New(s, jobs.Options{Now: t0.Add(2 * time.Minute).UTC, Logger: logger, Metrics: jobs.NewMetrics(reg, s)})
+	var ran []string
+	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+		ran = append(ran, j.Key)
+		return nil
+	}))
+	if n := runDue(t, q); n != 1 || !slices.Equal(ran, []string{"ok"}) {
+		t.Fatalf("RunDue ran %d jobs, %v; want [ok]: a has no attempt left", n, ran)
+	}
+	if in := getJob(t, s, "a"); in.State != jobs.StateFailed {
+		t.Fatalf("a = %+v, want failed", in)
+	}
+	errs := logs.at(slog.LevelError)
+	if len(errs) != 1 {
+		t.Fatalf("error logs %v, want one for the parked job", errs)
+	}
+	if r := errs[0]; r["kind"] != "k" || r["key"] != "a" || r["attempt"] != "1" || r["error"] != "lease expired on last attempt" ||
+		!strings.Contains(r["msg"], "parked") {
+		t.Errorf("error log %v, want the parked job's kind, key, attempt 1 and error", r)
+	}
+	if got := testutil.ToFloat64(counter(t, reg, "failed")); got != 1 {
+		t.Errorf("failed outcomes = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(counter(t, reg, "done")); got != 1 {
+		t.Errorf("done outcomes = %v, want 1", got)
 	}
 }
 
@@ -603,7 +644,7 @@ func TestLeaseIsExtendedWhileHandlerRuns(t *testing.T) {
 		}))
 		stop := startRun(t, q)
 		time.Sleep(100 * time.Second)
-		js, err := s.Claim(context.Background(), "B", []string{"k"}, time.Now(), time.Minute, 10)
+		js, _, err := s.Claim(context.Background(), "B", []string{"k"}, time.Now(), time.Minute, 10)
 		if err != nil || len(js) != 0 {
 			t.Errorf("B's claim 100s into a 30s lease = %v, %v; want nothing", js, err)
 		}
@@ -715,6 +756,204 @@ func TestShutdownAbandonsHandlerThatIgnoresCancellation(t *testing.T) {
 		synctest.Wait()
 		if in := getJob(t, s, "a"); in.State != jobs.StatePending {
 			t.Errorf("job %+v after the late finish, want still pending", in)
+		}
+	})
+}
+
+func TestShutdownKeepsRetryAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := openStore(t)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		q := jobs.New(s, jobs.Options{ShutdownGrace: 10 * time.Second})
+		started := make(chan struct{})
+		var cancelled time.Time
+		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+			close(started)
+			<-ctx.Done()
+			// Slack answered 429 just as the shutdown cancelled the call.
+			cancelled = time.Now()
+			return jobs.RetryAfter(30*time.Minute, errors.New("ratelimited"))
+		}))
+		stop := startRun(t, q)
+		<-started
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		in := getJob(t, s, "a")
+		if in.State != jobs.StatePending || in.Attempt != 0 || !in.RunAt.Equal(cancelled.Add(30*time.Minute)) {
+			t.Fatalf("job %+v, want pending with no attempt burnt, due 30m after the cancellation at %v", in, cancelled)
+		}
+
+		// The next start runs it when Slack said, not before.
+		q = jobs.New(s, jobs.Options{PollInterval: time.Hour})
+		ran := make(chan jobs.Job, 1)
+		var at time.Time
+		q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+			at = time.Now()
+			ran <- j
+			return nil
+		}))
+		startRun(t, q)
+		if j := <-ran; j.Attempt != 1 || !at.Equal(cancelled.Add(30*time.Minute)) {
+			t.Errorf("ran attempt %d %v after the cancellation, want attempt 1 after 30m", j.Attempt, at.Sub(cancelled))
+		}
+	})
+}
+
+// reopen opens the store at path, as a new process would; the test closes it
+// when it ends, if it has not already.
+func reopen(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.OpenMigrated(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// runOnce starts a queue on s whose handler records the first job it runs
+// and when, and completes it.
+func runOnce(t *testing.T, s *sqlite.Store, opts jobs.Options) <-chan ranJob {
+	t.Helper()
+	ran := make(chan ranJob, 1)
+	q := jobs.New(s, opts)
+	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+		select {
+		case ran <- ranJob{j, time.Now()}:
+		default:
+		}
+		return nil
+	}))
+	startRun(t, q)
+	return ran
+}
+
+type ranJob struct {
+	jobs.Job
+	at time.Time
+}
+
+func TestRetryResumesAfterRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "w.db")
+		s := reopen(t, path)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		q := jobs.New(s, jobs.Options{MinBackoff: time.Minute, MaxBackoff: time.Hour})
+		failed := make(chan struct{})
+		q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
+			close(failed)
+			return errors.New("503")
+		}))
+		stop := startRun(t, q)
+		<-failed
+		synctest.Wait() // the retry is recorded
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		in := getJob(t, s, "a")
+		if in.State != jobs.StatePending || in.Attempt != 1 || !in.RunAt.After(time.Now()) {
+			t.Fatalf("job %+v, want pending after attempt 1, due later", in)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second) // down for a while, but less than the backoff
+
+		// A poll interval of an hour shows that the new process wakes at
+		// the job's run time.
+		s = reopen(t, path)
+		r := <-runOnce(t, s, jobs.Options{PollInterval: time.Hour})
+		if !r.at.Equal(in.RunAt) || r.Attempt != 2 || r.LastError != "503" {
+			t.Errorf("ran attempt %d (last error %q) at %v, want attempt 2 (last error 503) at its run time %v",
+				r.Attempt, r.LastError, r.at, in.RunAt)
+		}
+		synctest.Wait()
+		if in := getJob(t, s, "a"); in.State != jobs.StateDone || in.Attempt != 2 {
+			t.Errorf("job %+v, want done on attempt 2", in)
+		}
+	})
+}
+
+func TestReleasedJobResumesAfterRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "w.db")
+		s := reopen(t, path)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		q := jobs.New(s, jobs.Options{ShutdownGrace: time.Second})
+		started := make(chan struct{})
+		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+			close(started)
+			<-ctx.Done()
+			return ctx.Err()
+		}))
+		stop := startRun(t, q)
+		<-started
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if in := getJob(t, s, "a"); in.State != jobs.StatePending || in.Attempt != 0 {
+			t.Fatalf("job %+v, want released", in)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second)
+
+		s = reopen(t, path)
+		restart := time.Now()
+		r := <-runOnce(t, s, jobs.Options{PollInterval: time.Hour})
+		if !r.at.Equal(restart) || r.Attempt != 1 || r.LastError != "" {
+			t.Errorf("ran attempt %d (last error %q) %v after the restart, want attempt 1 at once",
+				r.Attempt, r.LastError, r.at.Sub(restart))
+		}
+		synctest.Wait()
+		if in := getJob(t, s, "a"); in.State != jobs.StateDone || in.Attempt != 1 {
+			t.Errorf("job %+v, want done on attempt 1", in)
+		}
+	})
+}
+
+func TestCrashedJobIsTakenOverAfterRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "w.db")
+		s := reopen(t, path)
+		enqueue(t, s, jobs.NewJob{Key: "a"})
+		enqueue(t, s, jobs.NewJob{Key: "last", MaxAttempts: 1})
+		// A worker of the old process leases both jobs, and the process
+		// dies: nothing completes or releases them.
+		crashed := time.Now()
+		js, _, err := s.Claim(context.Background(), "old/1.0", []string{"k"}, crashed, jobs.DefaultLease, 10)
+		if err != nil || len(js) != 2 {
+			t.Fatalf("old process's claim = %v, %v", js, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second)
+
+		// The new process takes a over when the lease expires, on attempt
+		// 2; last, whose only attempt died, is parked, logged and counted.
+		s = reopen(t, path)
+		reg := prometheus.NewRegistry()
+		logs, logger := newLogs(t)
+		r := <-runOnce(t, s, jobs.Options{PollInterval: time.Hour, Logger: logger, Metrics: jobs.NewMetrics(reg, s)})
+		if r.Key != "a" || !r.at.Equal(crashed.Add(jobs.DefaultLease)) || r.Attempt != 2 {
+			t.Errorf("ran %s attempt %d %v after the crash, want a, attempt 2, when the %v lease expired",
+				r.Key, r.Attempt, r.at.Sub(crashed), jobs.DefaultLease)
+		}
+		synctest.Wait()
+		if in := getJob(t, s, "a"); in.State != jobs.StateDone || in.Attempt != 2 {
+			t.Errorf("a = %+v, want done on attempt 2", in)
+		}
+		if in := getJob(t, s, "last"); in.State != jobs.StateFailed || in.LastError != "lease expired on last attempt" {
+			t.Errorf("last = %+v, want failed, lease expired on last attempt", in)
+		}
+		if errs := logs.at(slog.LevelError); len(errs) != 1 || errs[0]["key"] != "last" || errs[0]["attempt"] != "1" {
+			t.Errorf("error logs %v, want one for last, attempt 1", errs)
+		}
+		if got := testutil.ToFloat64(counter(t, reg, "failed")); got != 1 {
+			t.Errorf("failed outcomes = %v, want 1", got)
 		}
 	})
 }

@@ -77,28 +77,30 @@ func msUp(t time.Time) int64 {
 }
 
 // Claim leases up to limit due jobs of the given kinds to owner, oldest run
-// time first. See jobs.Store for the rules.
+// time first, and parks (and returns in parked, in id order) the due jobs
+// that have no attempt left. See jobs.Store for the rules.
 //
 // The candidates are picked and leased by one UPDATE in one IMMEDIATE
 // transaction, so two claimers never lease the same job. A PostgreSQL store
 // would add FOR UPDATE SKIP LOCKED to the inner SELECT.
-func (s *Store) Claim(ctx context.Context, owner string, kinds []string, now time.Time, lease time.Duration, limit int) ([]jobs.Job, error) {
+func (s *Store) Claim(ctx context.Context, owner string, kinds []string, now time.Time, lease time.Duration, limit int) (claimed, parked []jobs.Job, err error) {
 	if len(kinds) == 0 || limit <= 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if owner == "" {
-		return nil, errors.New("claiming jobs: empty lease owner")
+		return nil, nil, errors.New("claiming jobs: empty lease owner")
 	}
 	in, kindArgs := inList(kinds)
 	nowMS := ms(now)
-	var claimed []jobs.Job
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		// Park due jobs that have no attempt left: their worker died (or lost
 		// its lease) on the last attempt.
 		args := append([]any{nowMS, leaseExpiredOnLastAttempt}, kindArgs...)
 		args = append(args, nowMS, nowMS)
-		if _, err := tx.ExecContext(ctx, parkSQL(in), args...); err != nil {
-			return fmt.Errorf("parking exhausted jobs: %w", err)
+		var err error
+		parked, err = parkJobs(ctx, tx, parkSQL(in), args)
+		if err != nil {
+			return err
 		}
 
 		// A job with a serial key is a candidate only when no earlier job
@@ -141,13 +143,40 @@ func (s *Store) Claim(ctx context.Context, owner string, kinds []string, now tim
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return claimed, nil
+	return claimed, parked, nil
+}
+
+// parkJobs runs the park statement q and returns the jobs it parked, in id
+// order.
+func parkJobs(ctx context.Context, tx *sql.Tx, q string, args []any) ([]jobs.Job, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("parking exhausted jobs: %w", err)
+	}
+	defer rows.Close()
+	var parked []jobs.Job
+	for rows.Next() {
+		var j jobs.Job
+		var created int64
+		if err := rows.Scan(&j.ID, &j.Kind, &j.Key, &j.SerialKey, &j.Payload, &j.Attempt, &j.MaxAttempts,
+			&created, &j.LastError); err != nil {
+			return nil, fmt.Errorf("parking exhausted jobs: %w", err)
+		}
+		j.CreatedAt = fromMS(created)
+		parked = append(parked, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("parking exhausted jobs: %w", err)
+	}
+	slices.SortFunc(parked, func(a, b jobs.Job) int { return cmp.Compare(a.ID, b.ID) })
+	return parked, nil
 }
 
 // parkSQL parks due jobs of the kinds in (a list of placeholders) that have
-// no attempt left. Arguments: updated_at, last_error, kinds..., now, now.
+// no attempt left, and returns them. Arguments: updated_at, last_error,
+// kinds..., now, now.
 func parkSQL(in string) string {
 	return `
 		UPDATE jobs
@@ -155,7 +184,8 @@ func parkSQL(in string) string {
 		    last_error = CASE WHEN state = 'running' THEN ? ELSE last_error END
 		WHERE kind IN (` + in + `)
 		  AND attempts >= max_attempts
-		  AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?))`
+		  AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?))
+		RETURNING id, kind, idem_key, serial_key, payload, attempts, max_attempts, created_at, last_error`
 }
 
 // claimSQL leases due jobs of the kinds in (a list of placeholders).
@@ -208,12 +238,18 @@ func (s *Store) Fail(ctx context.Context, id int64, owner string, lastErr string
 		lastErr, ms(now))
 }
 
-// Release returns a running job to pending, due now, and gives back the
-// attempt its claim counted.
-func (s *Store) Release(ctx context.Context, id int64, owner string, now time.Time) error {
+// Release returns a running job to pending, due at runAt (never before
+// now), and gives back the attempt its claim counted.
+func (s *Store) Release(ctx context.Context, id int64, owner string, runAt, now time.Time) error {
+	// Due now is due to a claim in the same millisecond; due later never
+	// runs early.
+	due := ms(now)
+	if runAt.After(now) {
+		due = msUp(runAt)
+	}
 	return s.changeLeased(ctx, "releasing", id, owner,
 		`state = 'pending', attempts = attempts - 1, run_at = ?, lease_owner = '', lease_until = 0, updated_at = ?`,
-		ms(now), ms(now))
+		due, ms(now))
 }
 
 // changeLeased applies set to job id if owner still leases it, and returns

@@ -46,7 +46,7 @@ func benchmarkLife(b *testing.B, serial func(int) string) {
 		if _, err := s.Enqueue(ctx, jobs.NewJob{Kind: "k", Key: "key-" + strconv.Itoa(i), SerialKey: serial(i), Payload: payload}); err != nil {
 			b.Fatal(err)
 		}
-		js, err := s.Claim(ctx, "bench", kinds, t0, time.Minute, 1)
+		js, _, err := s.Claim(ctx, "bench", kinds, t0, time.Minute, 1)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -50,16 +50,28 @@ func mustGet(t testing.TB, s *Store, key string) jobs.Info {
 	return in
 }
 
+// claim claims with a lease of a minute, and fails the test if the claim
+// parks a job.
 func claim(t testing.TB, s *Store, owner string, now time.Time, limit int, kinds ...string) []jobs.Job {
+	t.Helper()
+	js, parked := claimParking(t, s, owner, now, limit, kinds...)
+	if len(parked) != 0 {
+		t.Fatalf("claim parked %v", keys(parked))
+	}
+	return js
+}
+
+// claimParking is claim that returns the parked jobs too.
+func claimParking(t testing.TB, s *Store, owner string, now time.Time, limit int, kinds ...string) (claimed, parked []jobs.Job) {
 	t.Helper()
 	if len(kinds) == 0 {
 		kinds = []string{"k"}
 	}
-	js, err := s.Claim(context.Background(), owner, kinds, now, time.Minute, limit)
+	claimed, parked, err := s.Claim(context.Background(), owner, kinds, now, time.Minute, limit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return js
+	return claimed, parked
 }
 
 func completeAll(t testing.TB, s *Store, owner string, keys ...string) {
@@ -179,8 +191,8 @@ func TestClaimRespectsRunAtKindsAndLimit(t *testing.T) {
 	if got := keys(claim(t, s, "A", t0, 10, "other", "unknown")); !slices.Equal(got, []string{"other"}) {
 		t.Errorf("claim of kind other = %v, want [other]", got)
 	}
-	if got, err := s.Claim(context.Background(), "A", nil, t0, time.Minute, 10); err != nil || len(got) != 0 {
-		t.Errorf("claim of no kinds = %v, %v; want nothing", got, err)
+	if got, parked, err := s.Claim(context.Background(), "A", nil, t0, time.Minute, 10); err != nil || len(got) != 0 || len(parked) != 0 {
+		t.Errorf("claim of no kinds = %v, %v, %v; want nothing", got, parked, err)
 	}
 }
 
@@ -271,7 +283,7 @@ func TestClaimAfterLeaseExpiry(t *testing.T) {
 		"Extend":   s.Extend(ctx, a.ID, "A", t0.Add(time.Hour)),
 		"Retry":    s.Retry(ctx, a.ID, "A", t0, "late", t0),
 		"Fail":     s.Fail(ctx, a.ID, "A", "late", t0),
-		"Release":  s.Release(ctx, a.ID, "A", t0),
+		"Release":  s.Release(ctx, a.ID, "A", t0, t0),
 	} {
 		if !errors.Is(err, jobs.ErrLeaseLost) {
 			t.Errorf("A's late %s = %v, want ErrLeaseLost", name, err)
@@ -290,14 +302,31 @@ func TestClaimAfterLeaseExpiry(t *testing.T) {
 
 func TestClaimParksJobWhoseLastAttemptDied(t *testing.T) {
 	s := openTestStore(t)
-	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "a", SerialKey: "s", MaxAttempts: 1})
+	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "a", SerialKey: "s", MaxAttempts: 1, Payload: []byte("p")})
 	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "b", SerialKey: "s"})
+	mustEnqueue(t, s, jobs.NewJob{Kind: "other", Key: "c", MaxAttempts: 1})
 	claim(t, s, "A", t0, 1)
-	// A dies on a's only attempt. B's claim parks a and, in the same
-	// claim, takes b, which a no longer blocks.
-	got := claim(t, s, "B", t0.Add(2*time.Minute), 10)
+	claim(t, s, "A", t0, 1, "other")
+	// A dies on a's only attempt. B's claim parks a, reports it, and, in
+	// the same claim, takes b, which a no longer blocks. c is not of the
+	// kinds claimed: it is left alone.
+	got, parked := claimParking(t, s, "B", t0.Add(2*time.Minute), 10)
 	if !slices.Equal(keys(got), []string{"b"}) {
 		t.Fatalf("claim after expiry = %v, want [b]", keys(got))
+	}
+	if len(parked) != 1 {
+		t.Fatalf("claim after expiry parked %v, want [a]", keys(parked))
+	}
+	if p := parked[0]; p.Key != "a" || p.Kind != "k" || p.SerialKey != "s" || string(p.Payload) != "p" ||
+		p.Attempt != 1 || p.MaxAttempts != 1 || p.LastError != "lease expired on last attempt" || !p.CreatedAt.Equal(t0) {
+		t.Errorf("parked %+v, want a on attempt 1, lease expired on last attempt", p)
+	}
+	if in := mustGet(t, s, "c"); in.State != jobs.StateRunning {
+		t.Errorf("c = %+v, want still running: not of the kinds claimed", in)
+	}
+	// A parked job is reported once.
+	if _, parked := claimParking(t, s, "B", t0.Add(3*time.Minute), 10); len(parked) != 0 {
+		t.Errorf("second claim parked %v, want nothing", keys(parked))
 	}
 	in := mustGet(t, s, "a")
 	if in.State != jobs.StateFailed || in.LastError != "lease expired on last attempt" || in.Attempt != 1 ||
@@ -327,7 +356,7 @@ func TestLeaseChanges(t *testing.T) {
 
 	// Release gives the attempt back and makes the job due at once.
 	rel := t0.Add(5 * time.Minute)
-	if err := s.Release(ctx, j.ID, "A", rel); err != nil {
+	if err := s.Release(ctx, j.ID, "A", rel.Add(-time.Second), rel); err != nil {
 		t.Fatal(err)
 	}
 	if in := mustGet(t, s, "a"); in.State != jobs.StatePending || in.Attempt != 0 || !in.RunAt.Equal(rel) ||
@@ -462,5 +491,29 @@ func TestClaimUsesIndexes(t *testing.T) {
 		if name == "claim" && !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "jobs_serial_active") }) {
 			t.Errorf("claim plan %q does not use jobs_serial_active", plan)
 		}
+	}
+}
+
+func TestReleaseKeepsALaterRunTime(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	mustEnqueue(t, s, jobs.NewJob{Kind: "k", Key: "a"})
+	j := claim(t, s, "A", t0, 1)[0]
+	// The handler was cancelled, but had been told to come back in 30s
+	// (rounded up to the millisecond: never early).
+	later := t0.Add(30*time.Second + time.Microsecond)
+	if err := s.Release(ctx, j.ID, "A", later, t0); err != nil {
+		t.Fatal(err)
+	}
+	in := mustGet(t, s, "a")
+	if in.State != jobs.StatePending || in.Attempt != 0 || !in.RunAt.Equal(t0.Add(30*time.Second+time.Millisecond)) ||
+		in.LeaseOwner != "" || !in.UpdatedAt.Equal(t0) {
+		t.Errorf("after Release: %+v, want pending at t0+30.001s with no attempt counted", in)
+	}
+	if got := claim(t, s, "B", t0.Add(30*time.Second), 1); len(got) != 0 {
+		t.Errorf("claim before the run time = %v, want nothing", keys(got))
+	}
+	if got := claim(t, s, "B", t0.Add(30*time.Second+time.Millisecond), 1); len(got) != 1 || got[0].Attempt != 1 {
+		t.Errorf("claim at the run time = %+v, want a on attempt 1", got)
 	}
 }
