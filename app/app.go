@@ -17,7 +17,7 @@ import (
 
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/incidents"
-	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/jobs/runner"
 	"github.com/warroomhq/warroom/server"
 	"github.com/warroomhq/warroom/store/sqlite"
 )
@@ -37,7 +37,7 @@ type App struct {
 	Config    *config.Config
 	Store     *sqlite.Store
 	Incidents *incidents.Service
-	Queue     *jobs.Queue
+	Queue     *runner.Queue
 	Server    *server.Server
 	Registry  *prometheus.Registry
 	Logger    *slog.Logger
@@ -65,11 +65,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 	a := &App{Config: cfg, Store: st, Registry: reg, Logger: opts.Logger}
 	a.Incidents = incidents.NewService(st, incidents.WithClock(opts.Now))
-	a.Queue = jobs.New(st, jobs.Options{
+	a.Queue = runner.New(st, runner.Options{
 		Workers: opts.Workers,
 		Now:     opts.Now,
 		Logger:  opts.Logger.With("component", "jobs"),
-		Metrics: jobs.NewMetrics(reg, st),
+		Metrics: runner.NewMetrics(reg, st),
 	})
 	// Jobs enqueued by a committed change are picked up at once rather than
 	// at the next poll.

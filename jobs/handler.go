@@ -85,11 +85,3 @@ func RetryAfterOf(err error) (time.Duration, bool) {
 	}
 	return 0, false
 }
-
-// panicError is a handler's recovered panic.
-type panicError struct {
-	value any
-	stack []byte
-}
-
-func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }

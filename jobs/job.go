@@ -1,19 +1,17 @@
-// Package jobs is Warroom's durable job queue.
+// Package jobs is the contract of Warroom's durable job queue: what a job is,
+// how it is enqueued, how a handler reports its outcome, and what a store
+// must do. It uses only the standard library, so the domain can enqueue jobs
+// without depending on how they run (package jobs/runner).
 //
 // Every side effect on an outside system (Slack, GitHub, PagerDuty, webhooks)
 // is a job. A job is enqueued in the same database transaction as the domain
 // change that causes it, so a change and its side effects are committed or
 // rolled back together. Each job carries an idempotency key: enqueuing a
 // second job with the same key is a no-op, which makes double clicks and
-// retried webhooks harmless.
-//
-// A Queue runs jobs in a worker pool. A worker leases a job for a while; a
-// worker that dies mid-job loses its lease and the job is picked up again. A
-// failing job is retried with exponential backoff and jitter, or after the
-// delay a handler asks for with RetryAfter (Slack's 429 Retry-After). After
-// MaxAttempts attempts the job is parked as failed, visible in metrics and
-// logs. Jobs that share a SerialKey run one at a time in the order they were
-// enqueued (messages to one Slack channel arrive in order).
+// retried webhooks harmless. Jobs that share a SerialKey run one at a time in
+// the order they were enqueued (messages to one Slack channel arrive in
+// order). A handler asks for a later retry with RetryAfter (Slack's 429
+// Retry-After) or gives up with Permanent.
 package jobs
 
 import (

@@ -1,4 +1,4 @@
-package jobs_test
+package runner_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/warroomhq/warroom/internal/clock"
 	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/jobs/runner"
 	"github.com/warroomhq/warroom/store/sqlite"
 )
 
@@ -56,7 +57,7 @@ func getJob(t *testing.T, s jobs.Store, key string) jobs.Info {
 	return in
 }
 
-func runDue(t *testing.T, q *jobs.Queue) int {
+func runDue(t *testing.T, q *runner.Queue) int {
 	t.Helper()
 	n, err := q.RunDue(context.Background())
 	if err != nil {
@@ -67,7 +68,7 @@ func runDue(t *testing.T, q *jobs.Queue) int {
 
 // startRun runs q until the returned stop is called; stop returns Run's
 // error.
-func startRun(t *testing.T, q *jobs.Queue) (stop func() error) {
+func startRun(t *testing.T, q *runner.Queue) (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- q.Run(ctx) }()
@@ -146,7 +147,7 @@ func (l *logs) at(level slog.Level) []map[string]string {
 func TestRunDueCompletesJob(t *testing.T) {
 	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
 	enqueue(t, s, jobs.NewJob{Key: "a", Payload: []byte("hello")})
-	q := jobs.New(s, jobs.Options{Now: t0.UTC})
+	q := runner.New(s, runner.Options{Now: t0.UTC})
 	var got []jobs.Job
 	q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
 		got = append(got, j)
@@ -170,7 +171,7 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
 	enqueue(t, s, jobs.NewJob{Key: "a"})
 	reg := prometheus.NewRegistry()
-	q := jobs.New(s, jobs.Options{Now: t0.UTC, Metrics: jobs.NewMetrics(reg, s)})
+	q := runner.New(s, runner.Options{Now: t0.UTC, Metrics: runner.NewMetrics(reg, s)})
 	q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
 		return jobs.Permanent(errors.New("channel_not_found"))
 	}))
@@ -222,7 +223,7 @@ func TestMaxAttemptsParksJobAsFailed(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	clk := clock.NewManual(t0)
 	logs, logger := newLogs(t)
-	q := jobs.New(s, jobs.Options{Now: clk.Now, Logger: logger, Metrics: jobs.NewMetrics(reg, s)})
+	q := runner.New(s, runner.Options{Now: clk.Now, Logger: logger, Metrics: runner.NewMetrics(reg, s)})
 	var lastErrors []string
 	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
 		if j.Key == "ok" {
@@ -296,7 +297,7 @@ warroom_jobs_processed_total{kind="k",outcome="retry"} 2
 func TestGaugeReportsAllStates(t *testing.T) {
 	s, _ := openStore(t)
 	reg := prometheus.NewRegistry()
-	jobs.NewMetrics(reg, s)
+	runner.NewMetrics(reg, s)
 	enqueue(t, s, jobs.NewJob{Key: "a"})
 	err := testutil.GatherAndCompare(reg, strings.NewReader(`
 # HELP warroom_jobs Jobs in the queue, by state.
@@ -336,7 +337,7 @@ func TestPanickingHandlerIsRetried(t *testing.T) {
 	enqueue(t, s, jobs.NewJob{Key: "a"})
 	clk := clock.NewManual(t0)
 	logs, logger := newLogs(t)
-	q := jobs.New(s, jobs.Options{Now: clk.Now, Logger: logger})
+	q := runner.New(s, runner.Options{Now: clk.Now, Logger: logger})
 	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
 		if j.Attempt == 1 {
 			panic("nil map")
@@ -362,7 +363,7 @@ func TestPanickingHandlerIsRetried(t *testing.T) {
 func TestUnknownKindWaitsForItsHandler(t *testing.T) {
 	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
 	enqueue(t, s, jobs.NewJob{Kind: "future", Key: "a"})
-	q := jobs.New(s, jobs.Options{Now: t0.UTC})
+	q := runner.New(s, runner.Options{Now: t0.UTC})
 	q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error { return nil }))
 	if n := runDue(t, q); n != 0 {
 		t.Fatalf("RunDue ran %d jobs of an unknown kind", n)
@@ -377,7 +378,7 @@ func TestUnknownKindWaitsForItsHandler(t *testing.T) {
 }
 
 func TestHandleRefusesDuplicates(t *testing.T) {
-	q := jobs.New(nil, jobs.Options{})
+	q := runner.New(nil, runner.Options{})
 	q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error { return nil }))
 	defer func() {
 		if recover() == nil {
@@ -397,7 +398,7 @@ func TestLeaseExpiresAfterCrash(t *testing.T) {
 		t.Fatalf("A's claim = %v, %v", js, err)
 	}
 	clk := clock.NewManual(t0.Add(time.Minute))
-	q := jobs.New(s, jobs.Options{Now: clk.Now, Owner: "B"})
+	q := runner.New(s, runner.Options{Now: clk.Now, Owner: "B"})
 	var attempts []int
 	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
 		attempts = append(attempts, j.Attempt)
@@ -429,7 +430,7 @@ func TestJobParkedByClaimIsLoggedAndCounted(t *testing.T) {
 	}
 	reg := prometheus.NewRegistry()
 	logs, logger := newLogs(t)
-	q := jobs.New(s, jobs.Options{Now: t0.Add(2 * time.Minute).UTC, Logger: logger, Metrics: jobs.NewMetrics(reg, s)})
+	q := runner.New(s, runner.Options{Now: t0.Add(2 * time.Minute).UTC, Logger: logger, Metrics: runner.NewMetrics(reg, s)})
 	var ran []string
 	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
 		ran = append(ran, j.Key)
@@ -474,7 +475,7 @@ func TestResumesAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	q := jobs.New(s, jobs.Options{})
+	q := runner.New(s, runner.Options{})
 	var payload string
 	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
 		payload = string(j.Payload)
@@ -495,7 +496,7 @@ func TestRunRetriesWithBackoff(t *testing.T) {
 		enqueue(t, s, jobs.NewJob{Key: "a"})
 		// A poll interval of an hour shows that Run wakes at the job's run
 		// time, not at the next poll.
-		q := jobs.New(s, jobs.Options{PollInterval: time.Hour, MinBackoff: time.Second, MaxBackoff: time.Minute})
+		q := runner.New(s, runner.Options{PollInterval: time.Hour, MinBackoff: time.Second, MaxBackoff: time.Minute})
 		var at []time.Time
 		done := make(chan struct{})
 		q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
@@ -531,7 +532,7 @@ func TestRunHonoursRetryAfter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, _ := openStore(t)
 		enqueue(t, s, jobs.NewJob{Key: "a"})
-		q := jobs.New(s, jobs.Options{MinBackoff: time.Hour, MaxBackoff: 2 * time.Hour})
+		q := runner.New(s, runner.Options{MinBackoff: time.Hour, MaxBackoff: 2 * time.Hour})
 		var at []time.Time
 		done := make(chan struct{})
 		q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
@@ -569,7 +570,7 @@ func TestRunKeepsSerialOrder(t *testing.T) {
 			}
 			enqueue(t, s, j)
 		}
-		q := jobs.New(s, jobs.Options{Workers: 4})
+		q := runner.New(s, runner.Options{Workers: 4})
 		var mu sync.Mutex
 		started := map[string]time.Duration{}
 		var order []string
@@ -611,7 +612,7 @@ func TestRunKeepsSerialOrder(t *testing.T) {
 func TestNotifyWakesIdleQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, _ := openStore(t)
-		q := jobs.New(s, jobs.Options{PollInterval: time.Hour})
+		q := runner.New(s, runner.Options{PollInterval: time.Hour})
 		ran := make(chan time.Time, 1)
 		q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
 			ran <- time.Now()
@@ -635,7 +636,7 @@ func TestLeaseIsExtendedWhileHandlerRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, _ := openStore(t)
 		enqueue(t, s, jobs.NewJob{Key: "a"})
-		q := jobs.New(s, jobs.Options{Lease: 30 * time.Second})
+		q := runner.New(s, runner.Options{Lease: 30 * time.Second})
 		done := make(chan struct{})
 		q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
 			time.Sleep(2 * time.Minute)
@@ -662,7 +663,7 @@ func TestShutdownWaitsForRunningHandler(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, _ := openStore(t)
 		enqueue(t, s, jobs.NewJob{Key: "a"})
-		q := jobs.New(s, jobs.Options{ShutdownGrace: 10 * time.Second})
+		q := runner.New(s, runner.Options{ShutdownGrace: 10 * time.Second})
 		started := make(chan struct{})
 		var handlerErr error
 		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
@@ -697,7 +698,7 @@ func TestShutdownReleasesUnfinishedJob(t *testing.T) {
 		s, _ := openStore(t)
 		enqueue(t, s, jobs.NewJob{Key: "a"})
 		reg := prometheus.NewRegistry()
-		q := jobs.New(s, jobs.Options{ShutdownGrace: 10 * time.Second, Metrics: jobs.NewMetrics(reg, s)})
+		q := runner.New(s, runner.Options{ShutdownGrace: 10 * time.Second, Metrics: runner.NewMetrics(reg, s)})
 		started := make(chan struct{})
 		var cancelled time.Time
 		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
@@ -729,7 +730,7 @@ func TestShutdownAbandonsHandlerThatIgnoresCancellation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, _ := openStore(t)
 		enqueue(t, s, jobs.NewJob{Key: "a"})
-		q := jobs.New(s, jobs.Options{ShutdownGrace: time.Second})
+		q := runner.New(s, runner.Options{ShutdownGrace: time.Second})
 		started, unblock, returned := make(chan struct{}), make(chan struct{}), make(chan struct{})
 		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
 			defer close(returned)
@@ -764,7 +765,7 @@ func TestShutdownKeepsRetryAfter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, _ := openStore(t)
 		enqueue(t, s, jobs.NewJob{Key: "a"})
-		q := jobs.New(s, jobs.Options{ShutdownGrace: 10 * time.Second})
+		q := runner.New(s, runner.Options{ShutdownGrace: 10 * time.Second})
 		started := make(chan struct{})
 		var cancelled time.Time
 		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
@@ -785,7 +786,7 @@ func TestShutdownKeepsRetryAfter(t *testing.T) {
 		}
 
 		// The next start runs it when Slack said, not before.
-		q = jobs.New(s, jobs.Options{PollInterval: time.Hour})
+		q = runner.New(s, runner.Options{PollInterval: time.Hour})
 		ran := make(chan jobs.Job, 1)
 		var at time.Time
 		q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
@@ -814,10 +815,10 @@ func reopen(t *testing.T, path string) *sqlite.Store {
 
 // runOnce starts a queue on s whose handler records the first job it runs
 // and when, and completes it.
-func runOnce(t *testing.T, s *sqlite.Store, opts jobs.Options) <-chan ranJob {
+func runOnce(t *testing.T, s *sqlite.Store, opts runner.Options) <-chan ranJob {
 	t.Helper()
 	ran := make(chan ranJob, 1)
-	q := jobs.New(s, opts)
+	q := runner.New(s, opts)
 	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
 		select {
 		case ran <- ranJob{j, time.Now()}:
@@ -839,7 +840,7 @@ func TestRetryResumesAfterRestart(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "w.db")
 		s := reopen(t, path)
 		enqueue(t, s, jobs.NewJob{Key: "a"})
-		q := jobs.New(s, jobs.Options{MinBackoff: time.Minute, MaxBackoff: time.Hour})
+		q := runner.New(s, runner.Options{MinBackoff: time.Minute, MaxBackoff: time.Hour})
 		failed := make(chan struct{})
 		q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
 			close(failed)
@@ -863,7 +864,7 @@ func TestRetryResumesAfterRestart(t *testing.T) {
 		// A poll interval of an hour shows that the new process wakes at
 		// the job's run time.
 		s = reopen(t, path)
-		r := <-runOnce(t, s, jobs.Options{PollInterval: time.Hour})
+		r := <-runOnce(t, s, runner.Options{PollInterval: time.Hour})
 		if !r.at.Equal(in.RunAt) || r.Attempt != 2 || r.LastError != "503" {
 			t.Errorf("ran attempt %d (last error %q) at %v, want attempt 2 (last error 503) at its run time %v",
 				r.Attempt, r.LastError, r.at, in.RunAt)
@@ -880,7 +881,7 @@ func TestReleasedJobResumesAfterRestart(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "w.db")
 		s := reopen(t, path)
 		enqueue(t, s, jobs.NewJob{Key: "a"})
-		q := jobs.New(s, jobs.Options{ShutdownGrace: time.Second})
+		q := runner.New(s, runner.Options{ShutdownGrace: time.Second})
 		started := make(chan struct{})
 		q.Handle("k", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
 			close(started)
@@ -902,7 +903,7 @@ func TestReleasedJobResumesAfterRestart(t *testing.T) {
 
 		s = reopen(t, path)
 		restart := time.Now()
-		r := <-runOnce(t, s, jobs.Options{PollInterval: time.Hour})
+		r := <-runOnce(t, s, runner.Options{PollInterval: time.Hour})
 		if !r.at.Equal(restart) || r.Attempt != 1 || r.LastError != "" {
 			t.Errorf("ran attempt %d (last error %q) %v after the restart, want attempt 1 at once",
 				r.Attempt, r.LastError, r.at.Sub(restart))
@@ -923,7 +924,7 @@ func TestCrashedJobIsTakenOverAfterRestart(t *testing.T) {
 		// A worker of the old process leases both jobs, and the process
 		// dies: nothing completes or releases them.
 		crashed := time.Now()
-		js, _, err := s.Claim(context.Background(), "old/1.0", []string{"k"}, crashed, jobs.DefaultLease, 10)
+		js, _, err := s.Claim(context.Background(), "old/1.0", []string{"k"}, crashed, runner.DefaultLease, 10)
 		if err != nil || len(js) != 2 {
 			t.Fatalf("old process's claim = %v, %v", js, err)
 		}
@@ -937,10 +938,10 @@ func TestCrashedJobIsTakenOverAfterRestart(t *testing.T) {
 		s = reopen(t, path)
 		reg := prometheus.NewRegistry()
 		logs, logger := newLogs(t)
-		r := <-runOnce(t, s, jobs.Options{PollInterval: time.Hour, Logger: logger, Metrics: jobs.NewMetrics(reg, s)})
-		if r.Key != "a" || !r.at.Equal(crashed.Add(jobs.DefaultLease)) || r.Attempt != 2 {
+		r := <-runOnce(t, s, runner.Options{PollInterval: time.Hour, Logger: logger, Metrics: runner.NewMetrics(reg, s)})
+		if r.Key != "a" || !r.at.Equal(crashed.Add(runner.DefaultLease)) || r.Attempt != 2 {
 			t.Errorf("ran %s attempt %d %v after the crash, want a, attempt 2, when the %v lease expired",
-				r.Key, r.Attempt, r.at.Sub(crashed), jobs.DefaultLease)
+				r.Key, r.Attempt, r.at.Sub(crashed), runner.DefaultLease)
 		}
 		synctest.Wait()
 		if in := getJob(t, s, "a"); in.State != jobs.StateDone || in.Attempt != 2 {

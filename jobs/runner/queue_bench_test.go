@@ -1,4 +1,4 @@
-package jobs_test
+package runner_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/jobs/runner"
 	"github.com/warroomhq/warroom/store/sqlite"
 )
 
@@ -19,7 +20,7 @@ func BenchmarkEnqueueRunDue(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	q := jobs.New(s, jobs.Options{})
+	q := runner.New(s, runner.Options{})
 	q.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error { return nil }))
 	b.ResetTimer()
 	for i := range b.N {

@@ -1,4 +1,4 @@
-package jobs_test
+package runner_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/jobs/runner"
 	"github.com/warroomhq/warroom/store/sqlite"
 )
 
@@ -21,7 +22,7 @@ func Example() {
 	}
 	defer store.Close()
 
-	q := jobs.New(store, jobs.Options{})
+	q := runner.New(store, runner.Options{})
 	q.Handle("slack.post_message", jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
 		fmt.Printf("posting %s (attempt %d)\n", j.Payload, j.Attempt)
 		return nil

@@ -1,4 +1,4 @@
-package jobs
+package runner
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jpillora/backoff"
+
+	"github.com/warroomhq/warroom/jobs"
 )
 
 // Defaults for the zero fields of Options.
@@ -120,9 +122,9 @@ func defaultOwner() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
-// Queue runs jobs from a Store with registered handlers.
+// Queue runs jobs from a jobs.Store with registered handlers.
 type Queue struct {
-	store   Store
+	store   jobs.Store
 	opts    Options
 	log     *slog.Logger
 	backoff *backoff.Backoff
@@ -130,11 +132,11 @@ type Queue struct {
 	runs    atomic.Int64 // numbers each Run, to keep lease owners unique
 
 	mu       sync.Mutex
-	handlers map[string]Handler
+	handlers map[string]jobs.Handler
 }
 
 // New returns a queue that runs jobs from store.
-func New(store Store, opts Options) *Queue {
+func New(store jobs.Store, opts Options) *Queue {
 	opts = opts.withDefaults()
 	return &Queue{
 		store: store,
@@ -144,7 +146,7 @@ func New(store Store, opts Options) *Queue {
 		// jitter is off: retryDelay jitters after capping at Max.
 		backoff:  &backoff.Backoff{Min: opts.MinBackoff, Max: opts.MaxBackoff, Factor: 2},
 		wake:     make(chan struct{}, 1),
-		handlers: map[string]Handler{},
+		handlers: map[string]jobs.Handler{},
 	}
 }
 
@@ -152,7 +154,7 @@ func New(store Store, opts Options) *Queue {
 // Run only claims the kinds registered when it starts, and jobs of other
 // kinds wait in the store. Handle panics on an empty kind, a nil handler or
 // a second handler for a kind.
-func (q *Queue) Handle(kind string, h Handler) {
+func (q *Queue) Handle(kind string, h jobs.Handler) {
 	if kind == "" || h == nil {
 		panic("jobs: Handle needs a kind and a handler")
 	}
@@ -165,10 +167,10 @@ func (q *Queue) Handle(kind string, h Handler) {
 }
 
 // handlerSet returns a copy of the handlers and their kinds, sorted.
-func (q *Queue) handlerSet() (map[string]Handler, []string) {
+func (q *Queue) handlerSet() (map[string]jobs.Handler, []string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	hs := make(map[string]Handler, len(q.handlers))
+	hs := make(map[string]jobs.Handler, len(q.handlers))
 	kinds := make([]string, 0, len(q.handlers))
 	for k, h := range q.handlers {
 		hs[k] = h
@@ -207,8 +209,8 @@ func (q *Queue) Run(ctx context.Context) error {
 	for w := n - 1; w >= 0; w-- {
 		free = append(free, w)
 	}
-	inflight := map[int]Job{}     // by worker
-	finished := make(chan int, n) // a worker that finished its job
+	inflight := map[int]jobs.Job{} // by worker
+	finished := make(chan int, n)  // a worker that finished its job
 	owner := func(w int) string { return fmt.Sprintf("%s/%d.%d", q.opts.Owner, run, w) }
 
 	poll := time.NewTimer(0)
@@ -295,8 +297,8 @@ func (q *Queue) prune(ctx context.Context) {
 // shutdown waits for running handlers for the grace period, then cancels
 // them. A handler that still has not returned after abandonAfter is left
 // behind: its job is released here, so whatever it does later fails with
-// ErrLeaseLost.
-func (q *Queue) shutdown(inflight map[int]Job, finished <-chan int, wg *sync.WaitGroup, cancelJobs context.CancelFunc, owner func(int) string) error {
+// jobs.ErrLeaseLost.
+func (q *Queue) shutdown(inflight map[int]jobs.Job, finished <-chan int, wg *sync.WaitGroup, cancelJobs context.CancelFunc, owner func(int) string) error {
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()
@@ -336,7 +338,7 @@ drain:
 		stuck = append(stuck, j.Key)
 		now := q.opts.Now()
 		err := q.store.Release(ctx, j.ID, owner(w), now, now)
-		if err != nil && !errors.Is(err, ErrLeaseLost) {
+		if err != nil && !errors.Is(err, jobs.ErrLeaseLost) {
 			q.log.Error("releasing the job of a stuck handler", "kind", j.Kind, "key", j.Key, "error", err)
 		}
 	}
@@ -378,7 +380,7 @@ func (q *Queue) RunDue(ctx context.Context) (int, error) {
 // claim leases one due job to owner, and reports whether there was one. It
 // logs and counts the jobs that the store parked instead because their last
 // attempt never finished.
-func (q *Queue) claim(ctx context.Context, owner string, kinds []string, now time.Time, lease time.Duration) (Job, bool, error) {
+func (q *Queue) claim(ctx context.Context, owner string, kinds []string, now time.Time, lease time.Duration) (jobs.Job, bool, error) {
 	claimed, parked, err := q.store.Claim(ctx, owner, kinds, now, lease, 1)
 	for _, p := range parked {
 		q.log.Error("job had no attempt left; parked", "kind", p.Kind, "key", p.Key, "attempt", p.Attempt,
@@ -386,15 +388,15 @@ func (q *Queue) claim(ctx context.Context, owner string, kinds []string, now tim
 		q.opts.Metrics.count(p.Kind, OutcomeFailed)
 	}
 	if err != nil || len(claimed) == 0 {
-		return Job{}, false, err
+		return jobs.Job{}, false, err
 	}
 	return claimed[0], true, nil
 }
 
 // work runs one attempt of j, which owner leases, and records its outcome.
 // Cancelling ctx cancels the handler and releases the job, to run again at
-// once, or when the handler asked with RetryAfter.
-func (q *Queue) work(ctx context.Context, owner string, h Handler, j Job) {
+// once, or when the handler asked with jobs.RetryAfter.
+func (q *Queue) work(ctx context.Context, owner string, h jobs.Handler, j jobs.Job) {
 	log := q.log.With("kind", j.Kind, "key", j.Key, "attempt", j.Attempt)
 	hctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -404,7 +406,7 @@ func (q *Queue) work(ctx context.Context, owner string, h Handler, j Job) {
 	stopLease()
 	took := q.opts.Now().Sub(start)
 
-	if errors.Is(context.Cause(hctx), ErrLeaseLost) {
+	if errors.Is(context.Cause(hctx), jobs.ErrLeaseLost) {
 		log.Warn("job lease lost while running; another worker may run it again", "error", err)
 		return
 	}
@@ -422,22 +424,22 @@ func (q *Queue) work(ctx context.Context, owner string, h Handler, j Job) {
 	case ctx.Err() != nil:
 		// The attempt is given back, but not a Retry-After: the job must
 		// not run again before the outside system said it may.
-		delay, _ := RetryAfterOf(err)
+		delay, _ := jobs.RetryAfterOf(err)
 		outcome, serr = OutcomeReleased, q.store.Release(sctx, j.ID, owner, now.Add(delay), now)
 		if serr == nil {
 			log.Info("job cancelled by shutdown; returned to the queue", "error", err, "retry_in", delay)
 		}
-	case IsPermanent(err) || j.Attempt >= j.MaxAttempts:
+	case jobs.IsPermanent(err) || j.Attempt >= j.MaxAttempts:
 		outcome, serr = OutcomeFailed, q.store.Fail(sctx, j.ID, owner, err.Error(), now)
 		if serr == nil {
 			msg := "job failed on its last attempt; parked"
-			if IsPermanent(err) {
+			if jobs.IsPermanent(err) {
 				msg = "job failed permanently; parked"
 			}
 			log.Error(msg, errorAttrs(err)...)
 		}
 	default:
-		delay, asked := RetryAfterOf(err)
+		delay, asked := jobs.RetryAfterOf(err)
 		if !asked {
 			delay = q.retryDelay(j.Attempt)
 		}
@@ -447,7 +449,7 @@ func (q *Queue) work(ctx context.Context, owner string, h Handler, j Job) {
 		}
 	}
 	switch {
-	case errors.Is(serr, ErrLeaseLost):
+	case errors.Is(serr, jobs.ErrLeaseLost):
 		log.Warn("job lease lost before its outcome was recorded; another worker may run it again",
 			"outcome", outcome, "error", err)
 	case serr != nil:
@@ -482,8 +484,8 @@ func errorAttrs(err error) []any {
 }
 
 // keepLease extends j's lease every Lease/3 until the returned function is
-// called. When the lease is lost it cancels the handler with ErrLeaseLost.
-func (q *Queue) keepLease(ctx context.Context, cancel context.CancelCauseFunc, owner string, j Job, log *slog.Logger) (stop func()) {
+// called. When the lease is lost it cancels the handler with jobs.ErrLeaseLost.
+func (q *Queue) keepLease(ctx context.Context, cancel context.CancelCauseFunc, owner string, j jobs.Job, log *slog.Logger) (stop func()) {
 	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -500,7 +502,7 @@ func (q *Queue) keepLease(ctx context.Context, cancel context.CancelCauseFunc, o
 			}
 			err := q.store.Extend(ctx, j.ID, owner, q.opts.Now().Add(q.opts.Lease))
 			switch {
-			case errors.Is(err, ErrLeaseLost):
+			case errors.Is(err, jobs.ErrLeaseLost):
 				cancel(err)
 				return
 			case err != nil && ctx.Err() == nil:
@@ -515,7 +517,7 @@ func (q *Queue) keepLease(ctx context.Context, cancel context.CancelCauseFunc, o
 }
 
 // call runs h, turning a panic into a *panicError.
-func call(ctx context.Context, h Handler, j Job) (err error) {
+func call(ctx context.Context, h jobs.Handler, j jobs.Job) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &panicError{value: v, stack: debug.Stack()}
@@ -523,3 +525,11 @@ func call(ctx context.Context, h Handler, j Job) (err error) {
 	}()
 	return h.Handle(ctx, j)
 }
+
+// panicError is a handler's recovered panic.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }

@@ -1,10 +1,12 @@
-package jobs
+package runner
 
 import (
 	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/warroomhq/warroom/jobs"
 )
 
 // Outcomes of an attempt, the outcome label of warroom_jobs_processed_total.
@@ -25,7 +27,7 @@ type Metrics struct {
 	duration    *prometheus.HistogramVec
 	countErrors prometheus.Counter
 	jobs        *prometheus.Desc
-	store       Store
+	store       jobs.Store
 }
 
 // NewMetrics creates the queue's metrics and registers them with reg (when
@@ -37,7 +39,7 @@ type Metrics struct {
 //     store.CountByState at scrape time (left out when store is nil);
 //   - warroom_jobs_count_errors_total counts scrapes where that count failed
 //     (the gauge is then left out rather than failing the whole scrape).
-func NewMetrics(reg prometheus.Registerer, store Store) *Metrics {
+func NewMetrics(reg prometheus.Registerer, store jobs.Store) *Metrics {
 	m := &Metrics{
 		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "warroom_jobs_processed_total",
@@ -90,7 +92,7 @@ func (m *Metrics) collectCounts(ch chan<- prometheus.Metric) {
 		m.countErrors.Inc()
 		return
 	}
-	for _, st := range States {
+	for _, st := range jobs.States {
 		ch <- prometheus.MustNewConstMetric(m.jobs, prometheus.GaugeValue, float64(counts[st]), string(st))
 	}
 }
