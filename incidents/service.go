@@ -76,16 +76,27 @@ type DeclareInput struct {
 	Key string
 }
 
+// checkTitle trims a title and checks that it is there and not too long.
+func checkTitle(title string) (string, error) {
+	title = strings.TrimSpace(title)
+	switch n := utf8.RuneCountInString(title); {
+	case n == 0:
+		return "", &ValidationError{Field: "title", Msg: "An incident needs a title: say in a few words what is wrong."}
+	case n > MaxTitleLen:
+		return "", &ValidationError{Field: "title", Msg: fmt.Sprintf("The title is too long (%d characters); keep it under %d and put details in the description.", n, MaxTitleLen)}
+	}
+	return title, nil
+}
+
 func (in *DeclareInput) normalize(def Severity) error {
-	in.Title = strings.TrimSpace(in.Title)
+	title, err := checkTitle(in.Title)
+	if err != nil {
+		return err
+	}
+	in.Title = title
 	in.Service = strings.TrimSpace(in.Service)
 	in.Description = strings.TrimSpace(in.Description)
-	switch {
-	case in.Title == "":
-		return &ValidationError{Field: "title", Msg: "An incident needs a title: say in a few words what is wrong."}
-	case utf8.RuneCountInString(in.Title) > MaxTitleLen:
-		return &ValidationError{Field: "title", Msg: fmt.Sprintf("The title is too long (%d characters); keep it under %d and put details in the description.", utf8.RuneCountInString(in.Title), MaxTitleLen)}
-	case utf8.RuneCountInString(in.Description) > MaxTextLen:
+	if utf8.RuneCountInString(in.Description) > MaxTextLen {
 		return &ValidationError{Field: "description", Msg: fmt.Sprintf("The description is too long; keep it under %d characters.", MaxTextLen)}
 	}
 	if in.Severity == "" {
@@ -195,18 +206,18 @@ func (s *Service) SetSeverity(ctx context.Context, id ID, sev Severity, actor Ac
 
 // SetTitle renames an incident.
 func (s *Service) SetTitle(ctx context.Context, id ID, title string, actor Actor) (*Incident, error) {
-	in := DeclareInput{Title: title, Severity: Sev4}
-	if err := in.normalize(Sev4); err != nil {
+	title, err := checkTitle(title)
+	if err != nil {
 		return nil, err
 	}
 	return s.mutate(ctx, id, actor, func(inc *Incident, now time.Time) ([]Event, error) {
-		if inc.Title == in.Title {
+		if inc.Title == title {
 			return nil, nil
 		}
 		from := inc.Title
-		inc.Title = in.Title
-		return []Event{{Kind: EventTitleChanged, Text: fmt.Sprintf("Title changed to %q", in.Title),
-			Data: map[string]any{"from": from, "to": in.Title}}}, nil
+		inc.Title = title
+		return []Event{{Kind: EventTitleChanged, Text: fmt.Sprintf("Title changed to %q", title),
+			Data: map[string]any{"from": from, "to": title}}}, nil
 	})
 }
 
@@ -245,11 +256,7 @@ func (s *Service) AddNote(ctx context.Context, id ID, text string, actor Actor) 
 	if utf8.RuneCountInString(text) > MaxTextLen {
 		return Event{}, &ValidationError{Field: "text", Msg: fmt.Sprintf("The note is too long; keep it under %d characters.", MaxTextLen)}
 	}
-	evs, err := s.Record(ctx, id, actor, Event{Kind: EventNote, Text: text})
-	if err != nil {
-		return Event{}, err
-	}
-	return evs, nil
+	return s.Record(ctx, id, actor, Event{Kind: EventNote, Text: text})
 }
 
 // Record appends an event that changes nothing else, such as a Slack message

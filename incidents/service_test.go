@@ -387,3 +387,28 @@ func TestReopenForgetsAMitigationThatResolveStoodInFor(t *testing.T) {
 		t.Errorf("mitigated at %v, want the real move to monitoring %v", mon.MitigatedAt, clk.Now())
 	}
 }
+
+func TestSetTitle(t *testing.T) {
+	ctx := context.Background()
+	svc, _, _ := newService(t)
+	inc, _ := svc.Declare(ctx, incidents.DeclareInput{Title: "Slow"})
+	got, err := svc.SetTitle(ctx, inc.ID, "  Search p99 above 2s  ", "cli")
+	if err != nil || got.Title != "Search p99 above 2s" {
+		t.Fatalf("rename: %q, %v", got.Title, err)
+	}
+	if _, err := svc.SetTitle(ctx, inc.ID, "Search p99 above 2s", "cli"); err != nil {
+		t.Fatalf("renaming to the same title: %v", err)
+	}
+	for _, bad := range []string{" ", strings.Repeat("t", incidents.MaxTitleLen+1)} {
+		if _, err := svc.SetTitle(ctx, inc.ID, bad, "cli"); !incidents.IsUserError(err) {
+			t.Errorf("title %.10q accepted: %v", bad, err)
+		}
+	}
+	evs, _ := svc.Timeline(ctx, inc.ID)
+	if got := strings.Join(kinds(evs), " "); got != "declared title_changed" {
+		t.Errorf("timeline %s, want one rename recorded", got)
+	}
+	if evs[1].Data["from"] != "Slow" || evs[1].Data["to"] != "Search p99 above 2s" {
+		t.Errorf("rename data %v", evs[1].Data)
+	}
+}

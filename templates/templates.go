@@ -85,9 +85,6 @@ func (s *Set) Execute(w io.Writer, name string, data any) error {
 	return nil
 }
 
-// Has reports whether the set has a template called name.
-func (s *Set) Has(name string) bool { return s.tmpl.Lookup(name) != nil }
-
 // ErrNoTemplate is returned by Execute for an unknown name.
 var ErrNoTemplate = errors.New("no such template")
 
