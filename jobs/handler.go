@@ -85,3 +85,34 @@ func RetryAfterOf(err error) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// Defer asks for the job to run again after d without counting the attempt:
+// nothing failed, the job was just not allowed to run yet. It is for rate
+// limits (Slack's 429 with Retry-After, or Warroom's own pacing of calls to
+// one channel), which must delay work but never use up its attempts and park
+// it. d is capped at MaxRetryAfter like RetryAfter's. err may be nil.
+func Defer(d time.Duration, err error) error {
+	return &deferError{after: min(max(d, 0), MaxRetryAfter), err: err}
+}
+
+type deferError struct {
+	after time.Duration
+	err   error
+}
+
+func (e *deferError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("deferred for %s", e.after)
+	}
+	return fmt.Sprintf("%v (deferred for %s)", e.err, e.after)
+}
+func (e *deferError) Unwrap() error { return e.err }
+
+// DeferOf reports the delay asked for with Defer in err or an error it wraps.
+func DeferOf(err error) (time.Duration, bool) {
+	var d *deferError
+	if errors.As(err, &d) {
+		return d.after, true
+	}
+	return 0, false
+}

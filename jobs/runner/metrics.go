@@ -15,6 +15,7 @@ const (
 	OutcomeRetry    = "retry"    // the job failed and will run again
 	OutcomeFailed   = "failed"   // the job was parked as failed
 	OutcomeReleased = "released" // the job went back to the queue on shutdown
+	OutcomeDeferred = "deferred" // a rate limit delayed the job; the attempt did not count
 )
 
 // countTimeout bounds the database query behind the warroom_jobs gauge, so a
@@ -43,7 +44,7 @@ func NewMetrics(reg prometheus.Registerer, store jobs.Store) *Metrics {
 	m := &Metrics{
 		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "warroom_jobs_processed_total",
-			Help: "Job attempts finished, by kind and outcome (done, retry, failed, released).",
+			Help: "Job attempts finished, by kind and outcome (done, retry, failed, released, deferred).",
 		}, []string{"kind", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "warroom_job_duration_seconds",

@@ -425,9 +425,19 @@ func (q *Queue) work(ctx context.Context, owner string, h jobs.Handler, j jobs.J
 		// The attempt is given back, but not a Retry-After: the job must
 		// not run again before the outside system said it may.
 		delay, _ := jobs.RetryAfterOf(err)
+		if d, ok := jobs.DeferOf(err); ok {
+			delay = d
+		}
 		outcome, serr = OutcomeReleased, q.store.Release(sctx, j.ID, owner, now.Add(delay), now)
 		if serr == nil {
 			log.Info("job cancelled by shutdown; returned to the queue", "error", err, "retry_in", delay)
+		}
+	case isDeferred(err):
+		// A rate limit is not a failure: the attempt is given back.
+		delay, _ := jobs.DeferOf(err)
+		outcome, serr = OutcomeDeferred, q.store.Release(sctx, j.ID, owner, now.Add(delay), now)
+		if serr == nil {
+			log.Debug("job deferred", "error", err, "retry_in", delay)
 		}
 	case jobs.IsPermanent(err) || j.Attempt >= j.MaxAttempts:
 		outcome, serr = OutcomeFailed, q.store.Fail(sctx, j.ID, owner, err.Error(), now)
@@ -533,3 +543,10 @@ type panicError struct {
 }
 
 func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// isDeferred reports whether err asks, with jobs.Defer, for a delay that
+// does not count the attempt. A permanent error wins over a deferral.
+func isDeferred(err error) bool {
+	_, ok := jobs.DeferOf(err)
+	return ok && !jobs.IsPermanent(err)
+}

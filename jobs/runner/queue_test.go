@@ -266,7 +266,7 @@ warroom_jobs{state="done"} 1
 warroom_jobs{state="failed"} 1
 warroom_jobs{state="pending"} 0
 warroom_jobs{state="running"} 0
-# HELP warroom_jobs_processed_total Job attempts finished, by kind and outcome (done, retry, failed, released).
+# HELP warroom_jobs_processed_total Job attempts finished, by kind and outcome (done, retry, failed, released, deferred).
 # TYPE warroom_jobs_processed_total counter
 warroom_jobs_processed_total{kind="k",outcome="done"} 1
 warroom_jobs_processed_total{kind="k",outcome="failed"} 1
@@ -957,4 +957,45 @@ func TestCrashedJobIsTakenOverAfterRestart(t *testing.T) {
 			t.Errorf("failed outcomes = %v, want 1", got)
 		}
 	})
+}
+
+func TestDeferDoesNotCountAttempts(t *testing.T) {
+	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
+	enqueue(t, s, jobs.NewJob{Key: "a", MaxAttempts: 2})
+	reg := prometheus.NewRegistry()
+	clk := clock.NewManual(t0)
+	q := runner.New(s, runner.Options{Now: clk.Now, Metrics: runner.NewMetrics(reg, s)})
+	calls := 0
+	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+		calls++
+		if j.Attempt != 1 {
+			t.Errorf("call %d saw attempt %d; deferrals must not count", calls, j.Attempt)
+		}
+		if calls <= 5 {
+			return jobs.Defer(3*time.Second, errors.New("429"))
+		}
+		return nil
+	}))
+	for i := 1; i <= 5; i++ {
+		if n := runDue(t, q); n != 1 {
+			t.Fatalf("round %d: RunDue ran %d jobs", i, n)
+		}
+		in := getJob(t, s, "a")
+		if in.State != jobs.StatePending || !in.RunAt.Equal(clk.Now().Add(3*time.Second)) {
+			t.Fatalf("round %d: %+v, want pending 3s later", i, in)
+		}
+		if n := runDue(t, q); n != 0 {
+			t.Fatalf("round %d: deferred job ran early", i)
+		}
+		clk.Advance(3 * time.Second)
+	}
+	if n := runDue(t, q); n != 1 {
+		t.Fatalf("last RunDue ran %d", n)
+	}
+	if in := getJob(t, s, "a"); in.State != jobs.StateDone {
+		t.Errorf("job %+v, want done after 5 deferrals with MaxAttempts 2", in)
+	}
+	if got := testutil.ToFloat64(counter(t, reg, runner.OutcomeDeferred)); got != 5 {
+		t.Errorf("deferred count %v, want 5", got)
+	}
 }
