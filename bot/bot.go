@@ -51,6 +51,7 @@ type Bot struct {
 	log    *slog.Logger
 	now    func() time.Time
 	met    *metrics
+	self   selfInfo // the bot's own user, from auth.test
 }
 
 // Dispatcher handles Slack requests, whichever transport they came by. Bot

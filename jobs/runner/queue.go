@@ -377,6 +377,41 @@ func (q *Queue) RunDue(ctx context.Context) (int, error) {
 	}
 }
 
+// NextRunAt reports when the next job of a registered kind is due (its run
+// time, or the end of a running job's lease), and false when none is pending
+// or running.
+func (q *Queue) NextRunAt(ctx context.Context) (time.Time, bool, error) {
+	_, kinds := q.handlerSet()
+	return q.store.NextRunAt(ctx, kinds)
+}
+
+// RunAll runs jobs until none is pending: it runs the due ones, then calls
+// advance with the next run time (a manual clock's Set, in tests and the
+// demo, which then never wait on the wall clock), and again, for at most
+// rounds rounds. It returns how many attempts it ran, and an error when jobs
+// are still pending after the last round.
+func (q *Queue) RunAll(ctx context.Context, advance func(time.Time), rounds int) (int, error) {
+	total := 0
+	for range rounds {
+		n, err := q.RunDue(ctx)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		next, ok, err := q.NextRunAt(ctx)
+		if err != nil {
+			return total, err
+		}
+		if !ok {
+			return total, nil
+		}
+		if next.After(q.opts.Now()) {
+			advance(next)
+		}
+	}
+	return total, fmt.Errorf("jobs still pending after %d rounds", rounds)
+}
+
 // claim leases one due job to owner, and reports whether there was one. It
 // logs and counts the jobs that the store parked instead because their last
 // attempt never finished.

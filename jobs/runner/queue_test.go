@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -997,5 +998,38 @@ func TestDeferDoesNotCountAttempts(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(counter(t, reg, runner.OutcomeDeferred)); got != 5 {
 		t.Errorf("deferred count %v, want 5", got)
+	}
+}
+
+func TestRunAllAdvancesTheClockToEachRetry(t *testing.T) {
+	s, _ := openStore(t, sqlite.WithClock(t0.UTC))
+	enqueue(t, s, jobs.NewJob{Key: "a"})
+	enqueue(t, s, jobs.NewJob{Key: "b", RunAt: t0.Add(time.Hour)})
+	clk := clock.NewManual(t0)
+	q := runner.New(s, runner.Options{Now: clk.Now})
+	var ran []string
+	q.Handle("k", jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+		ran = append(ran, fmt.Sprintf("%s@%s", j.Key, clk.Now().Sub(t0)))
+		if j.Key == "a" && len(ran) == 1 {
+			return jobs.Defer(10*time.Second, nil)
+		}
+		return nil
+	}))
+	n, err := q.RunAll(context.Background(), clk.Set, 10)
+	if err != nil || n != 3 {
+		t.Fatalf("RunAll = %d, %v; want 3 attempts; ran %v", n, err, ran)
+	}
+	if want := []string{"a@0s", "a@10s", "b@1h0m0s"}; !slices.Equal(ran, want) {
+		t.Errorf("ran %v, want %v", ran, want)
+	}
+	if _, ok, _ := q.NextRunAt(context.Background()); ok {
+		t.Error("a job is still pending")
+	}
+
+	enqueue(t, s, jobs.NewJob{Key: "forever"})
+	q2 := runner.New(s, runner.Options{Now: clk.Now})
+	q2.Handle("k", jobs.HandlerFunc(func(context.Context, jobs.Job) error { return jobs.Defer(time.Second, nil) }))
+	if _, err := q2.RunAll(context.Background(), clk.Set, 5); err == nil {
+		t.Error("RunAll with a job that never finishes returned no error")
 	}
 }
