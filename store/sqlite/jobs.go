@@ -283,7 +283,13 @@ func (s *Store) NextRunAt(ctx context.Context, kinds []string) (time.Time, bool,
 	var next int64
 	found := false
 	for _, q := range []string{
-		`SELECT run_at FROM jobs WHERE state = 'pending' AND kind IN (` + in + `) ORDER BY run_at LIMIT 1`,
+		// A pending job waiting behind an earlier job with its serial key
+		// is not due whatever its run_at: the earlier one's time counts.
+		`SELECT run_at FROM jobs j WHERE state = 'pending' AND kind IN (` + in + `)
+			AND (serial_key = '' OR NOT EXISTS (
+				SELECT 1 FROM jobs e WHERE e.serial_key = j.serial_key AND e.serial_key <> ''
+					AND e.state IN ('pending', 'running') AND e.id < j.id))
+			ORDER BY run_at LIMIT 1`,
 		`SELECT lease_until FROM jobs WHERE state = 'running' AND kind IN (` + in + `) ORDER BY lease_until LIMIT 1`,
 	} {
 		var v int64
