@@ -51,7 +51,8 @@ type Bot struct {
 	log    *slog.Logger
 	now    func() time.Time
 	met    *metrics
-	self   selfInfo // the bot's own user, from auth.test
+	self   selfInfo   // the bot's own user, from auth.test
+	prune  pruneTimer // when remembered event IDs are next pruned
 }
 
 // Dispatcher handles Slack requests, whichever transport they came by. Bot
