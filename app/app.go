@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/jobs/runner"
@@ -30,6 +32,9 @@ type Options struct {
 	Now    func() time.Time // default time.Now
 	// Workers is the job queue's worker count (default 4).
 	Workers int
+	// SlackHTTPClient makes the Slack Web API calls (default: a client
+	// with a 30s timeout).
+	SlackHTTPClient *http.Client
 }
 
 // App is a wired Warroom.
@@ -39,8 +44,10 @@ type App struct {
 	Incidents *incidents.Service
 	Queue     *runner.Queue
 	Server    *server.Server
-	Registry  *prometheus.Registry
-	Logger    *slog.Logger
+	// Bot is the Slack adapter, or nil when no bot token is configured.
+	Bot      *bot.Bot
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
 
 	closeOnce sync.Once
 }
@@ -71,12 +78,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:  opts.Logger.With("component", "jobs"),
 		Metrics: runner.NewMetrics(reg, st),
 	})
-	// Jobs enqueued by a committed change are picked up at once rather than
-	// at the next poll.
-	a.Incidents.AddListener(incidents.ListenerFunc(func(context.Context, incidents.Tx, incidents.Change) error {
-		a.Queue.Notify()
-		return nil
-	}))
 	a.Server = server.New(server.Options{
 		Incidents: st,
 		Ready:     a.ready,
@@ -86,6 +87,41 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:    opts.Logger.With("component", "http"),
 		Now:       opts.Now,
 	})
+	if cfg.Slack.BotToken.IsSet() {
+		httpClient := opts.SlackHTTPClient
+		if httpClient == nil {
+			httpClient = &http.Client{Timeout: 30 * time.Second}
+		}
+		a.Bot, err = bot.New(bot.Options{
+			Slack:      cfg.Slack,
+			Services:   cfg.Services,
+			People:     cfg.People,
+			PublicURL:  cfg.Server.PublicURL,
+			Incidents:  a.Incidents,
+			Store:      st,
+			Jobs:       st,
+			Notify:     a.Queue.Notify,
+			Now:        opts.Now,
+			Logger:     opts.Logger.With("component", "slack"),
+			HTTPClient: httpClient,
+			Registry:   reg,
+		})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		a.Incidents.AddListener(a.Bot.Listener())
+		a.Bot.RegisterJobs(a.Queue)
+		a.Bot.Routes(a.Server.Handle)
+	} else {
+		opts.Logger.Warn("slack.bot_token is not set: incidents are recorded, but nothing is posted to Slack")
+	}
+	// Jobs enqueued by a committed change are picked up at once rather than
+	// at the next poll.
+	a.Incidents.AddListener(incidents.ListenerFunc(func(context.Context, incidents.Tx, incidents.Change) error {
+		a.Queue.Notify()
+		return nil
+	}))
 	return a, nil
 }
 
@@ -103,12 +139,17 @@ func (a *App) ready(ctx context.Context) error {
 func (a *App) Run(ctx context.Context, listen string, ready func(net.Addr)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
+	parts := 2
+	errc := make(chan error, 3)
 	go func() { errc <- a.Queue.Run(ctx) }()
 	go func() { errc <- a.Server.Serve(ctx, listen, ready) }()
+	if a.Bot != nil && a.Bot.SocketMode() {
+		parts++
+		go func() { errc <- a.Bot.RunSocketMode(ctx) }()
+	}
 
 	var errs []error
-	for range 2 {
+	for range parts {
 		if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 			errs = append(errs, err)
 		}

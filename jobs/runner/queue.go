@@ -391,7 +391,7 @@ func (q *Queue) NextRunAt(ctx context.Context) (time.Time, bool, error) {
 // rounds rounds. It returns how many attempts it ran, and an error when jobs
 // are still pending after the last round.
 func (q *Queue) RunAll(ctx context.Context, advance func(time.Time), rounds int) (int, error) {
-	total := 0
+	total, idle := 0, 0
 	for range rounds {
 		n, err := q.RunDue(ctx)
 		total += n
@@ -405,8 +405,16 @@ func (q *Queue) RunAll(ctx context.Context, advance func(time.Time), rounds int)
 		if !ok {
 			return total, nil
 		}
-		if next.After(q.opts.Now()) {
+		switch {
+		case next.After(q.opts.Now()):
 			advance(next)
+			idle = 0
+		case n == 0:
+			// Due but not runnable: a job whose lease has not run out yet
+			// cannot be told from one stuck; give up rather than spin.
+			if idle++; idle > 2 {
+				return total, fmt.Errorf("jobs due at %s do not run", next.Format(time.RFC3339Nano))
+			}
 		}
 	}
 	return total, fmt.Errorf("jobs still pending after %d rounds", rounds)

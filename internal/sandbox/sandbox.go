@@ -1,0 +1,160 @@
+// Package sandbox runs a whole Warroom in one process against fakes of the
+// outside systems (Slack, for now), on a manual clock: the demo shows it,
+// and end-to-end tests drive it the way Slack does, through signed HTTP
+// requests.
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/warroomhq/warroom/app"
+	"github.com/warroomhq/warroom/config"
+	"github.com/warroomhq/warroom/examples"
+	"github.com/warroomhq/warroom/internal/clock"
+	"github.com/warroomhq/warroom/internal/slackfake"
+)
+
+// SigningSecret is the Slack signing secret the sandbox's app uses.
+const SigningSecret = "sandbox-signing-secret"
+
+// Options configure a sandbox. The zero value runs the shipped example
+// config on a database in dir.
+type Options struct {
+	// Config is the YAML config (default: examples/warroom.yaml). The Slack
+	// settings are pointed at the fake through the environment it names
+	// (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, WARROOM_SLACK_API_URL).
+	Config []byte
+	// Env adds environment variables for the config.
+	Env map[string]string
+	// Dir holds the database. Required.
+	Dir string
+	// Start is the clock's start (default 2026-11-03 14:02 UTC).
+	Start  time.Time
+	Logger *slog.Logger
+	// Slack are extra options for the Slack fake.
+	Slack []slackfake.Option
+	// SlackTransport, when set, carries Warroom's Web API calls (to inject
+	// faults between Warroom and the fake, such as a lost answer).
+	SlackTransport http.RoundTripper
+}
+
+// Sandbox is a running Warroom with its fakes.
+type Sandbox struct {
+	Clock  *clock.Manual
+	Slack  *slackfake.Fake
+	App    *app.App
+	Server *httptest.Server
+	// Driver sends signed Slack requests to the app.
+	Driver *slackfake.Driver
+	// Users maps each configured person to their Slack user ID in the fake.
+	Users map[string]string
+}
+
+// New starts a sandbox. Close stops it.
+func New(ctx context.Context, opts Options) (*Sandbox, error) {
+	if opts.Dir == "" {
+		return nil, fmt.Errorf("sandbox: Dir is required")
+	}
+	if opts.Config == nil {
+		opts.Config = examples.Config
+	}
+	if opts.Start.IsZero() {
+		opts.Start = time.Date(2026, 11, 3, 14, 2, 0, 0, time.UTC)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Sandbox{Clock: clock.NewManual(opts.Start), Users: map[string]string{}}
+	s.Slack = slackfake.New(append([]slackfake.Option{slackfake.WithClock(s.Clock.Now)}, opts.Slack...)...)
+
+	env := map[string]string{
+		"SLACK_BOT_TOKEN":       s.Slack.Token(),
+		"SLACK_SIGNING_SECRET":  SigningSecret,
+		"WARROOM_SLACK_API_URL": s.Slack.APIURL(),
+	}
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	cfg, err := config.Load(opts.Config, func(k string) string { return env[k] })
+	if err != nil {
+		s.Slack.Close()
+		return nil, err
+	}
+	s.populate(cfg)
+
+	s.App, err = app.New(ctx, cfg, app.Options{
+		DBPath:          filepath.Join(opts.Dir, "warroom.db"),
+		Logger:          opts.Logger,
+		Now:             s.Clock.Now,
+		SlackHTTPClient: &http.Client{Transport: opts.SlackTransport, Timeout: 30 * time.Second},
+	})
+	if err != nil {
+		s.Slack.Close()
+		return nil, err
+	}
+	s.Server = httptest.NewServer(s.App.Server.Handler())
+	s.Driver = &slackfake.Driver{BaseURL: s.Server.URL, SigningSecret: SigningSecret, Now: s.Clock.Now, Fake: s.Slack}
+	return s, nil
+}
+
+// populate gives the fake workspace the people and channels the config
+// names: every person becomes a user (people known only by email get an
+// ID made from their name), and every channel named with '#' exists.
+func (s *Sandbox) populate(cfg *config.Config) {
+	names := make([]string, 0, len(cfg.People))
+	for name := range cfg.People {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := cfg.People[name]
+		id := p.Slack
+		if id == "" {
+			id = "U0" + strings.ToUpper(name)
+		}
+		email := p.Email
+		if email == "" {
+			email = name + "@example.com"
+		}
+		s.Slack.AddUser(slackfake.User{ID: id, Name: name, RealName: strings.ToUpper(name[:1]) + name[1:], Email: email})
+		s.Users[name] = id
+	}
+	channels := []string{cfg.Slack.AnnounceChannel, cfg.Digest.Channel}
+	svcs := make([]string, 0, len(cfg.Services))
+	for name := range cfg.Services {
+		svcs = append(svcs, name)
+	}
+	sort.Strings(svcs)
+	for _, name := range svcs {
+		channels = append(channels, cfg.Services[name].Channel)
+	}
+	seen := map[string]bool{}
+	for _, ch := range channels {
+		name, ok := strings.CutPrefix(ch, "#")
+		if ok && !seen[name] {
+			seen[name] = true
+			s.Slack.AddChannel(name)
+		}
+	}
+}
+
+// Run runs every pending job, moving the clock forward to each retry or
+// deferred job (at most rounds times), and returns how many attempts ran.
+func (s *Sandbox) Run(ctx context.Context, rounds int) (int, error) {
+	return s.App.Queue.RunAll(ctx, s.Clock.Set, rounds)
+}
+
+// Close stops the server and the fake and closes the database.
+func (s *Sandbox) Close() {
+	s.Server.Close()
+	s.Slack.Close()
+	s.App.Close()
+}
