@@ -26,7 +26,6 @@ func (b *Bot) Listener() incidents.Listener {
 func (b *Bot) incidentChanged(ctx context.Context, tx incidents.Tx, c incidents.Change) error {
 	inc := c.After
 	id := inc.ID.String()
-	ver := "v" + strconv.FormatInt(inc.Version, 10)
 	job := IncidentJob{Incident: inc.ID}
 	if c.Before == nil {
 		return enqueue(ctx, tx, JobCreateChannel, id, "", job)
@@ -38,18 +37,24 @@ func (b *Bot) incidentChanged(ctx context.Context, tx incidents.Tx, c incidents.
 		return b.setUpChannel(ctx, tx, inc)
 	}
 
-	changed := c.Before.Version != inc.Version
-	if changed {
-		if err := enqueue(ctx, tx, JobSummary, id+":"+ver, "summary:"+id, job); err != nil {
+	if c.Before.Version != inc.Version {
+		// The messages that show the incident's state are re-rendered by
+		// one job per second at most: every change within a second shares
+		// the job that runs at the end of that second (its key names the
+		// second), and that job shows the state as it is then. A burst of
+		// changes costs one edit a second, not one per change.
+		at := b.now().Truncate(SummaryInterval).Add(SummaryInterval)
+		key := id + ":t" + strconv.FormatInt(at.UnixMilli(), 10)
+		if err := enqueueAt(ctx, tx, JobSummary, key, "summary:"+id, job, at); err != nil {
 			return err
 		}
 		if b.render.Topic(c.Before) != b.render.Topic(inc) {
-			if err := enqueue(ctx, tx, JobTopic, id+":"+ver, "topic:"+id, job); err != nil {
+			if err := enqueueAt(ctx, tx, JobTopic, key, "topic:"+id, job, at); err != nil {
 				return err
 			}
 		}
 		if b.opts.Slack.AnnounceChannel != "" && announced(c.Before) != announced(inc) {
-			if err := enqueue(ctx, tx, JobAnnounce, id+":"+ver, "announce:"+id, job); err != nil {
+			if err := enqueueAt(ctx, tx, JobAnnounce, key, "announce:"+id, job, at); err != nil {
 				return err
 			}
 		}

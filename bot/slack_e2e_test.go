@@ -512,7 +512,13 @@ func TestBurstWith429s(t *testing.T) {
 	})
 	before := len(sb.Slack.Messages(inc.ChannelID))
 	sevs := []string{"1", "2", "3", "4"}
-	const changes = 200
+	changes := 200
+	if testing.Short() {
+		// CI runs the full burst without the race detector and this
+		// smaller one with it (SQLite under the race detector is ~20x
+		// slower).
+		changes = 40
+	}
 	for i := range changes {
 		var text string
 		switch i % 4 {
@@ -533,8 +539,8 @@ func TestBurstWith429s(t *testing.T) {
 	got := getIncident(t, sb, inc.ID)
 	evs := timeline(t, sb, inc.ID)
 	changesRecorded := countKind(evs, incidents.EventSeverity) + countKind(evs, incidents.EventNote) + countKind(evs, incidents.EventStatusChanged)
-	// Setting the severity it already has is refused; count what was accepted.
-	if changesRecorded < changes*3/4 {
+	// Every command is a real change (the severity and status never repeat).
+	if changesRecorded != changes {
 		t.Errorf("%d changes recorded", changesRecorded)
 	}
 	sum := summary(t, sb, got)

@@ -63,11 +63,16 @@ func (b *Bot) RegisterJobs(q interface {
 // is the idempotency key; serial, if not empty, orders the job after earlier
 // ones with the same serial key. The payload is encoded as JSON.
 func enqueue(ctx context.Context, e jobs.Enqueuer, kind, key, serial string, payload any) error {
+	return enqueueAt(ctx, e, kind, key, serial, payload, time.Time{})
+}
+
+// enqueueAt is enqueue for a job that must not run before runAt.
+func enqueueAt(ctx context.Context, e jobs.Enqueuer, kind, key, serial string, payload any, runAt time.Time) error {
 	data, err := json.Marshal(payload)
 	if err != nil {
 		return fmt.Errorf("encoding %s job: %w", kind, err)
 	}
-	_, err = e.Enqueue(ctx, jobs.NewJob{Kind: kind, Key: kind + ":" + key, SerialKey: serial, Payload: data})
+	_, err = e.Enqueue(ctx, jobs.NewJob{Kind: kind, Key: kind + ":" + key, SerialKey: serial, Payload: data, RunAt: runAt})
 	return err
 }
 
