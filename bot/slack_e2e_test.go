@@ -29,7 +29,7 @@ const (
 )
 
 // testConfig is the shipped example with responders for checkout.
-func testConfig(t *testing.T) []byte {
+func testConfig(t testing.TB) []byte {
 	t.Helper()
 	cfg := bytes.Replace(examples.Config,
 		[]byte("    rollback_approvers: [alice, bob]"),

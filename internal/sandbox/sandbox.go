@@ -37,8 +37,11 @@ type Options struct {
 	// Dir holds the database. Required.
 	Dir string
 	// Start is the clock's start (default 2026-11-03 14:02 UTC).
-	Start  time.Time
-	Logger *slog.Logger
+	Start time.Time
+	// WallClock runs the app, the fake and the driver on the real clock
+	// instead (benchmarks, with the job queue running); Clock is then unused.
+	WallClock bool
+	Logger    *slog.Logger
 	// Slack are extra options for the Slack fake.
 	Slack []slackfake.Option
 	// SlackTransport, when set, carries Warroom's Web API calls (to inject
@@ -73,7 +76,11 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Sandbox{Clock: clock.NewManual(opts.Start), Users: map[string]string{}}
-	s.Slack = slackfake.New(append([]slackfake.Option{slackfake.WithClock(s.Clock.Now)}, opts.Slack...)...)
+	now := s.Clock.Now
+	if opts.WallClock {
+		now = time.Now
+	}
+	s.Slack = slackfake.New(append([]slackfake.Option{slackfake.WithClock(now)}, opts.Slack...)...)
 
 	env := map[string]string{
 		"SLACK_BOT_TOKEN":       s.Slack.Token(),
@@ -93,7 +100,7 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 	s.App, err = app.New(ctx, cfg, app.Options{
 		DBPath:          filepath.Join(opts.Dir, "warroom.db"),
 		Logger:          opts.Logger,
-		Now:             s.Clock.Now,
+		Now:             now,
 		SlackHTTPClient: &http.Client{Transport: opts.SlackTransport, Timeout: 30 * time.Second},
 	})
 	if err != nil {
@@ -101,7 +108,7 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s.Server = httptest.NewServer(s.App.Server.Handler())
-	s.Driver = &slackfake.Driver{BaseURL: s.Server.URL, SigningSecret: SigningSecret, Now: s.Clock.Now, Fake: s.Slack}
+	s.Driver = &slackfake.Driver{BaseURL: s.Server.URL, SigningSecret: SigningSecret, Now: now, Fake: s.Slack}
 	return s, nil
 }
 
