@@ -81,8 +81,10 @@ type CopyMessageJob struct {
 
 // Timeline event kinds that the Slack adapter records.
 const (
-	// EventMessage is a Slack message copied into the timeline. Data has
-	// "author", "permalink", "channel", "ts" and "via".
+	// EventMessage is a Slack message copied into the timeline, at the
+	// time it was posted, with its author as the actor. Data has "author",
+	// "copied_by" (who reacted or pinned), "permalink", "channel", "ts" and
+	// "via" ("reaction" or "pin").
 	EventMessage incidents.EventKind = "slack.message"
 	// EventJoined is someone joining the incident channel. Data has "user".
 	EventJoined incidents.EventKind = "slack.joined"

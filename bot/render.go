@@ -241,7 +241,7 @@ func (r *Renderer) Summary(inc *incidents.Incident) (string, []slack.Block) {
 	if inc.Service != "" {
 		fields = append(fields, field("Service", Escape(inc.Service)))
 	}
-	fields = append(fields, field("Duration", r.duration(inc)))
+	fields = append(fields, field("Duration", r.since(inc)))
 
 	blocks := []slack.Block{
 		header(fmt.Sprintf("%s: %s", inc.ID, Escape(inc.Title))),
@@ -260,9 +260,6 @@ func (r *Renderer) Summary(inc *incidents.Incident) (string, []slack.Block) {
 	}
 	if link := channelLink(inc.ChannelID); link != "" {
 		ctx = append(ctx, link)
-	}
-	if u := r.incidentURL(inc.ID); u != "" {
-		ctx = append(ctx, "<"+u+"|API>")
 	}
 	blocks = append(blocks, contextBlock(strings.Join(ctx, " · ")))
 
@@ -300,6 +297,24 @@ func (r *Renderer) duration(inc *incidents.Incident) string {
 		return "open for " + d
 	}
 	return "resolved after " + d
+}
+
+// since is how long the incident has lasted, for messages that are edited
+// only when the incident changes (the summary): "open since 14:02" rather
+// than a duration that would go stale. Slack shows the time in each
+// reader's time zone.
+func (r *Renderer) since(inc *incidents.Incident) string {
+	if !inc.Status.Open() {
+		return r.duration(inc)
+	}
+	t := inc.DetectedAt
+	if t.IsZero() {
+		t = inc.DeclaredAt
+	}
+	if t.IsZero() {
+		return "open"
+	}
+	return fmt.Sprintf("open since <!date^%d^{time}|%s>", t.Unix(), t.UTC().Format("15:04 UTC"))
 }
 
 // Announcement is the message in the announcement channel.

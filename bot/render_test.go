@@ -508,8 +508,8 @@ func TestRenderSummaryMinimal(t *testing.T) {
 func TestRenderSummaryDuration(t *testing.T) {
 	r := newTestRenderer()
 	j := renderJSON(t, blocksOf(r.Summary(renderOpenIncident())))
-	if !strings.Contains(j, "open for 1h05m") {
-		t.Errorf("open summary does not say open for 1h05m:\n%s", j)
+	if !strings.Contains(j, "open since <!date^") {
+		t.Errorf("open summary does not say since when it is open:\n%s", j)
 	}
 	j = renderJSON(t, blocksOf(r.Summary(renderResolvedIncident())))
 	if !strings.Contains(j, "resolved after 2h03m") {

@@ -457,7 +457,7 @@ func TestReactionsPinsAndJoinsReachTheTimeline(t *testing.T) {
 		if e.Kind != bot.EventMessage {
 			continue
 		}
-		if e.Text != "restarted <https://x.example|resolver> on node 3" || e.Data["author"] != bob || e.Actor != incidents.SlackActor(alice) {
+		if e.Text != "restarted <https://x.example|resolver> on node 3" || e.Data["author"] != bob || e.Actor != incidents.SlackActor(bob) || e.Data["copied_by"] != alice {
 			t.Errorf("copied %+v", e)
 		}
 		if link, _ := e.Data["permalink"].(string); !strings.Contains(link, strings.ReplaceAll(ts, ".", "")) {

@@ -682,11 +682,13 @@ func (b *Bot) runCopyMessage(ctx context.Context, j jobs.Job) error {
 	if author == "" {
 		author = msg.BotID
 	}
-	_, err = b.opts.Incidents.Record(ctx, p.Incident, incidents.SlackActor(p.By), incidents.Event{
+	// The event is the message, so its actor is who wrote it; who copied
+	// it is in the data.
+	_, err = b.opts.Incidents.Record(ctx, p.Incident, incidents.SlackActor(author), incidents.Event{
 		Kind: EventMessage,
 		At:   tsTime(p.TS),
 		Text: msg.Text,
-		Data: map[string]any{"author": author, "permalink": link, "channel": p.Channel, "ts": p.TS, "via": p.Via},
+		Data: map[string]any{"author": author, "copied_by": p.By, "permalink": link, "channel": p.Channel, "ts": p.TS, "via": p.Via},
 	})
 	return err
 }

@@ -2,139 +2,255 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/warroomhq/warroom/app"
-	"github.com/warroomhq/warroom/config"
-	"github.com/warroomhq/warroom/examples"
+	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/incidents"
-	"github.com/warroomhq/warroom/internal/clock"
+	"github.com/warroomhq/warroom/internal/sandbox"
+	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/templates"
 )
 
+// The demo's people, as the shipped example config names them.
+const (
+	demoAlice = "U01ALICE"
+	demoBob   = "U01BOB"
+)
+
+// demoRounds bounds the job runs after each step of the story.
+const demoRounds = 1000
+
 func cmdDemo(e *env, args []string) error {
 	fs := e.newFlags("demo")
-	db := fs.String("db", "", "database file to use (default: a temporary one, removed afterwards)")
+	db := fs.String("db", "", "also keep the demo's database at this path, which must not exist (default: a temporary one, removed afterwards)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	dbPath := *db
-	if dbPath == "" {
-		dir, err := os.MkdirTemp("", "warroom-demo-")
-		if err != nil {
-			return err
+	if *db != "" {
+		if _, err := os.Stat(*db); err == nil {
+			return fmt.Errorf("--db %s: the file exists; the demo writes a new database and will not replace it", *db)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("--db: %w", err)
 		}
-		defer os.RemoveAll(dir)
-		dbPath = filepath.Join(dir, "warroom.db")
 	}
-	// The demo runs on the shipped example config, with no secrets set.
-	cfg, err := config.Load(examples.Config, func(string) string { return "" })
-	if err != nil {
-		return fmt.Errorf("example config: %w", err)
-	}
-	// The demo's own clock starts at a fixed moment and moves only when the
-	// story says so, so the output is the same on every run.
-	clk := clock.NewManual(time.Date(2026, 11, 3, 14, 2, 0, 0, time.UTC))
-	a, err := app.New(e.ctx, cfg, app.Options{
-		DBPath: dbPath,
-		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Now:    clk.Now,
-	})
+	dir, err := os.MkdirTemp("", "warroom-demo-")
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer os.RemoveAll(dir)
 	tmpl, err := templates.New("")
 	if err != nil {
 		return err
 	}
-	return runDemo(e.ctx, e.stdout, a, clk, tmpl)
-}
-
-func runDemo(ctx context.Context, w io.Writer, a *app.App, clk *clock.Manual, tmpl *templates.Set) error {
-	svc := a.Incidents
-	say := func(format string, args ...any) {
-		fmt.Fprintf(w, "%s  "+format+"\n", append([]any{clk.Now().Format("15:04")}, args...)...)
-	}
-	fmt.Fprintf(w, "Warroom demo: an incident from declaration to resolution, offline, on %s\n\n", a.Store.Path())
-
-	alice, bob := incidents.SlackActor("U01ALICE"), incidents.SlackActor("U01BOB")
-	detected := clk.Now().Add(-4 * time.Minute)
-	inc, err := svc.Declare(ctx, incidents.DeclareInput{
-		Title:       "Checkout API returns 502 for 12% of requests",
-		Severity:    incidents.Sev2,
-		Service:     "checkout",
-		Description: "Error rate on /api/checkout rose from 0.1% to 12% at 13:58 UTC.",
-		Lead:        "U01ALICE",
-		Actor:       alice,
-		DetectedAt:  detected,
+	// The sandbox runs the whole app against the Slack fake, on a manual
+	// clock that starts at 2026-11-03 14:02 UTC and moves only when the
+	// story or the job queue says so: the output is the same on every run.
+	sb, err := sandbox.New(e.ctx, sandbox.Options{
+		Dir:    dir,
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
+		return fmt.Errorf("starting the sandbox: %w", err)
+	}
+	err = runDemo(e.ctx, e.stdout, sb, tmpl)
+	sb.Close()
+	if err != nil {
 		return err
 	}
-	say("alice declares %s (%s, %s): %s; alice leads", inc.ID, inc.Severity, inc.Service, inc.Title)
-
-	steps := []struct {
-		after time.Duration
-		what  string
-		do    func() error
-	}{
-		{2 * time.Minute, "bob acknowledges", func() error { _, err := svc.Acknowledge(ctx, inc.ID, bob); return err }},
-		{time.Minute, "bob takes comms", func() error {
-			_, err := svc.AssignRole(ctx, inc.ID, incidents.RoleComms, "U01BOB", alice)
-			return err
-		}},
-		{4 * time.Minute, "alice: cause identified", func() error {
-			_, err := svc.SetStatus(ctx, inc.ID, incidents.StatusIdentified, alice)
-			return err
-		}},
-		{0, "bob notes the cause", func() error {
-			_, err := svc.AddNote(ctx, inc.ID, "Connection pool exhausted after the 13:55 deploy of checkout v2.14.0", bob)
-			return err
-		}},
-		{time.Minute, "alice raises the severity: card payments fail too", func() error {
-			_, err := svc.SetSeverity(ctx, inc.ID, incidents.Sev1, alice)
-			return err
-		}},
-		{6 * time.Minute, "alice: rolled back, monitoring", func() error {
-			_, err := svc.SetStatus(ctx, inc.ID, incidents.StatusMonitoring, alice)
-			return err
-		}},
-		{15 * time.Minute, "alice resolves", func() error {
-			_, err := svc.Resolve(ctx, inc.ID, "Rolled back checkout to v2.13.2; error rate back to 0.1%.", alice)
-			return err
-		}},
+	if *db != "" {
+		return keepDatabase(filepath.Join(dir, "warroom.db"), *db)
 	}
-	for _, s := range steps {
-		clk.Advance(s.after)
-		if err := s.do(); err != nil {
-			return fmt.Errorf("%s: %w", s.what, err)
+	return nil
+}
+
+// keepDatabase copies the closed demo database (and a WAL file, should one
+// be left) to dst.
+func keepDatabase(src, dst string) error {
+	for _, suffix := range []string{"", "-wal"} {
+		data, err := os.ReadFile(src + suffix)
+		if errors.Is(err, fs.ErrNotExist) && suffix != "" {
+			continue
 		}
-		say("%s", s.what)
+		if err != nil {
+			return fmt.Errorf("keeping the database: %w", err)
+		}
+		if err := os.WriteFile(dst+suffix, data, 0o600); err != nil {
+			return fmt.Errorf("keeping the database: %w", err)
+		}
 	}
+	return nil
+}
 
-	// The lifecycle rules answer a refused move with what to do instead.
-	clk.Advance(time.Minute)
-	if _, err := svc.SetStatus(ctx, inc.ID, incidents.StatusIdentified, bob); err != nil {
-		say("bob tries to set the status; Warroom answers: %v", err)
-	} else {
-		return fmt.Errorf("a resolved incident accepted a status change")
+// demo is one run of the story: the sandbox and where the story is told.
+type demo struct {
+	ctx    context.Context
+	w      io.Writer
+	sb     *sandbox.Sandbox
+	events int // Events API deliveries so far, for their IDs
+}
+
+func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templates.Set) error {
+	d := &demo{ctx: ctx, w: w, sb: sb}
+	fmt.Fprintln(w, "Warroom demo: an incident from declaration to resolution, told through Slack.")
+	fmt.Fprintln(w, "Everything runs in this process, offline: Warroom's HTTP endpoints, its job queue,")
+	fmt.Fprintln(w, "a SQLite database in a temporary directory, and a fake Slack workspace with")
+	fmt.Fprintln(w, "alice, bob, carol and dave from examples/warroom.yaml.")
+
+	d.heading("1. alice declares an incident")
+	if err := d.at(14, 2); err != nil {
+		return err
 	}
-
-	final, err := svc.Get(ctx, inc.ID)
+	const declare = "declare Checkout API returns 502 sev2 checkout"
+	reply, err := d.command(demoAlice, "payments", declare)
 	if err != nil {
 		return err
 	}
-	evs, err := svc.Timeline(ctx, inc.ID)
+	d.say("alice types in #payments: /incident %s", declare)
+	d.say("Slack shows her, and only her, Warroom's answer:")
+	d.quote(reply)
+
+	d.heading("2. Warroom's jobs set up the incident")
+	if err := d.run(); err != nil {
+		return err
+	}
+	incs, err := sb.App.Incidents.List(ctx, incidents.ListFilter{Status: incidents.FilterAll, Limit: 1})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\nTimeline:")
+	if len(incs) != 1 {
+		return fmt.Errorf("the declaration made no incident")
+	}
+	inc := incs[0]
+	d.say("Warroom's jobs create #%s, post and pin the summary, set the topic,", inc.ChannelName)
+	d.say("invite %s and announce %s in #incidents:", strings.Join(d.invited(), ", "), inc.ID)
+	d.callSummary(0)
+	fmt.Fprintf(w, "\nWhat Slack shows now:\n\n")
+	fmt.Fprint(w, sb.Slack.Transcript())
+
+	d.heading("3. People join and work in the channel")
+	calls := len(sb.Slack.Calls())
+	if err := d.at(14, 3); err != nil {
+		return err
+	}
+	role := "role comms <@" + demoBob + "|bob>"
+	if _, err := d.command(demoAlice, inc.ChannelID, role); err != nil {
+		return err
+	}
+	d.say("alice: /incident role comms @bob")
+	if err := d.run(); err != nil {
+		return err
+	}
+	// Warroom invited bob; Slack tells it he joined.
+	if err := d.event(map[string]any{"type": "member_joined_channel", "user": demoBob, "channel": inc.ChannelID,
+		"channel_type": "C", "inviter": sb.Slack.BotUser()}); err != nil {
+		return err
+	}
+	d.say("bob joins the channel (Slack sends member_joined_channel)")
+	if err := d.run(); err != nil {
+		return err
+	}
+	if err := d.at(14, 4); err != nil {
+		return err
+	}
+	const finding = "502s started right after deploy 2026.11.03-1"
+	ts := sb.Slack.Post(inc.ChannelID, demoBob, finding)
+	d.say("bob: %s", finding)
+	sb.Slack.React(inc.ChannelID, ts, demoAlice, "pushpin")
+	if err := d.event(map[string]any{"type": "reaction_added", "user": demoAlice, "reaction": "pushpin",
+		"item": map[string]any{"type": "message", "channel": inc.ChannelID, "ts": ts}, "item_user": demoBob}); err != nil {
+		return err
+	}
+	d.say("alice reacts to it with :pushpin:, which copies it into the timeline")
+	if err := d.run(); err != nil {
+		return err
+	}
+	d.callSummary(calls)
+
+	d.heading("4. The response moves on")
+	calls = len(sb.Slack.Calls())
+	for _, s := range []struct {
+		hour, min int
+		text      string
+	}{
+		{14, 6, "sev 1"},
+		{14, 8, "status identified"},
+		{14, 9, "note rolling back deploy 2026.11.03-1"},
+	} {
+		if err := d.at(s.hour, s.min); err != nil {
+			return err
+		}
+		reply, err := d.command(demoAlice, inc.ChannelID, s.text)
+		if err != nil {
+			return err
+		}
+		d.say("alice: /incident %s", s.text)
+		d.quote(reply)
+		if err := d.run(); err != nil {
+			return err
+		}
+	}
+	if err := d.at(14, 14); err != nil {
+		return err
+	}
+	if err := d.click(demoBob, inc, bot.ActionStatus, inc.ID.String()+"|"+string(incidents.StatusMonitoring)); err != nil {
+		return err
+	}
+	d.say("bob picks Monitoring in the summary's status menu")
+	if err := d.run(); err != nil {
+		return err
+	}
+	d.callSummary(calls)
+
+	d.heading("5. alice resolves it")
+	calls = len(sb.Slack.Calls())
+	if err := d.at(14, 29); err != nil {
+		return err
+	}
+	const resolve = "resolve Rolled back 2026.11.03-1; error rate back to baseline"
+	reply, err = d.command(demoAlice, inc.ChannelID, resolve)
+	if err != nil {
+		return err
+	}
+	d.say("alice: /incident %s", resolve)
+	d.quote(reply)
+	if err := d.run(); err != nil {
+		return err
+	}
+	if err := d.at(14, 30); err != nil {
+		return err
+	}
+	if err := d.click(demoBob, inc, bot.ActionResolve, inc.ID.String()); err != nil {
+		return err
+	}
+	d.say("bob clicks the summary's Resolve button too; Warroom refuses, and tells only him why")
+	if err := d.run(); err != nil {
+		return err
+	}
+	d.callSummary(calls)
+
+	d.heading("What Slack shows at the end")
+	fmt.Fprint(w, sb.Slack.Transcript())
+
+	final, err := sb.App.Incidents.Get(ctx, inc.ID)
+	if err != nil {
+		return err
+	}
+	evs, err := sb.App.Incidents.Timeline(ctx, inc.ID)
+	if err != nil {
+		return err
+	}
+	d.heading("The timeline Warroom kept")
 	if err := tmpl.Execute(w, "timeline.txt.tmpl", map[string]any{"Incident": final, "Events": evs}); err != nil {
 		return err
 	}
@@ -143,11 +259,192 @@ func runDemo(ctx context.Context, w io.Writer, a *app.App, clk *clock.Manual, tm
 		name string
 		at   time.Time
 	}{
-		{"acknowledged", final.AcknowledgedAt},
-		{"mitigated", final.MitigatedAt},
-		{"resolved", final.ResolvedAt},
+		{"acknowledge", final.AcknowledgedAt},
+		{"mitigate", final.MitigatedAt},
+		{"resolve", final.ResolvedAt},
 	} {
-		fmt.Fprintf(w, "  time to %-13s %s\n", kt.name, incidents.FormatDuration(kt.at.Sub(final.DetectedAt)))
+		if !kt.at.IsZero() {
+			fmt.Fprintf(w, "  time to %-12s %s\n", kt.name, incidents.FormatDuration(kt.at.Sub(final.DetectedAt)))
+		}
+	}
+
+	line, err := d.tally()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s\n", line)
+	fmt.Fprintln(w, "\nNext: run `warroom serve --config examples/warroom.yaml` with a Slack app (see README).")
+	return nil
+}
+
+func (d *demo) heading(title string) {
+	fmt.Fprintf(d.w, "\n== %s ==\n\n", title)
+}
+
+// say narrates a step at the clock's time.
+func (d *demo) say(format string, args ...any) {
+	fmt.Fprintf(d.w, "%s  %s\n", d.sb.Clock.Now().Format("15:04"), fmt.Sprintf(format, args...))
+}
+
+// quote prints what Warroom answered, indented below the step.
+func (d *demo) quote(text string) {
+	if text == "" {
+		return
+	}
+	for l := range strings.SplitSeq(text, "\n") {
+		fmt.Fprintln(d.w, strings.TrimRight("       │ "+l, " "))
+	}
+}
+
+// at moves the story's clock to hh:mm on the demo's day. Jobs may have
+// moved it a little past the last step; it never goes back.
+func (d *demo) at(hour, min int) error {
+	now := d.sb.Clock.Now()
+	t := time.Date(now.Year(), now.Month(), now.Day(), hour, min, 0, 0, time.UTC)
+	if t.Before(now) {
+		return fmt.Errorf("demo: the story is at %s, but the clock already shows %s", t.Format("15:04"), now.Format("15:04:05"))
+	}
+	d.sb.Clock.Set(t)
+	return nil
+}
+
+// run runs the jobs the last step enqueued, as Warroom's workers would.
+func (d *demo) run() error {
+	if _, err := d.sb.Run(d.ctx, demoRounds); err != nil {
+		return fmt.Errorf("running jobs: %w", err)
 	}
 	return nil
+}
+
+// command sends "/incident text" by user in channel, as Slack does, and
+// returns the ephemeral answer.
+func (d *demo) command(user, channel, text string) (string, error) {
+	resp, err := d.sb.Driver.Command(d.ctx, user, channel, text)
+	if err != nil {
+		return "", err
+	}
+	if resp.Status != http.StatusOK {
+		return "", fmt.Errorf("/incident %s: HTTP %d: %s", text, resp.Status, resp.Body)
+	}
+	reply, _ := resp.JSON["text"].(string)
+	return reply, nil
+}
+
+// event delivers an Events API event, as Slack does.
+func (d *demo) event(ev map[string]any) error {
+	d.events++
+	resp, err := d.sb.Driver.Event(d.ctx, fmt.Sprintf("Ev%04d", d.events), ev)
+	if err != nil {
+		return err
+	}
+	if resp.Status != http.StatusOK {
+		return fmt.Errorf("event %s: HTTP %d: %s", ev["type"], resp.Status, resp.Body)
+	}
+	return nil
+}
+
+// click sends the block_actions payload of a click on the incident
+// summary's Resolve button or a choice in its status menu.
+func (d *demo) click(user string, inc *incidents.Incident, actionID, value string) error {
+	action := map[string]any{"action_id": actionID, "block_id": "incident_actions",
+		"action_ts": fmt.Sprint(d.sb.Clock.Now().UnixNano())}
+	if actionID == bot.ActionStatus {
+		action["type"] = "static_select"
+		action["selected_option"] = map[string]any{"value": value, "text": map[string]any{"type": "plain_text", "text": value}}
+	} else {
+		action["type"] = "button"
+		action["value"] = value
+	}
+	name := user
+	if u, ok := d.sb.Slack.User(user); ok {
+		name = u.Name
+	}
+	resp, err := d.sb.Driver.Interaction(d.ctx, map[string]any{
+		"type":       "block_actions",
+		"user":       map[string]any{"id": user, "name": name},
+		"channel":    map[string]any{"id": inc.ChannelID, "name": inc.ChannelName},
+		"team":       map[string]any{"id": d.sb.Slack.TeamID()},
+		"trigger_id": d.sb.Slack.NewTriggerID(),
+		"actions":    []any{action},
+	})
+	if err != nil {
+		return err
+	}
+	if resp.Status != http.StatusOK {
+		return fmt.Errorf("click on %s: HTTP %d: %s", actionID, resp.Status, resp.Body)
+	}
+	return nil
+}
+
+// callSummary lists the Web API calls made since the first from, by
+// method in order of first use, with their count.
+func (d *demo) callSummary(from int) {
+	calls := d.sb.Slack.Calls()[from:]
+	counts := map[string]int{}
+	var order []string
+	for _, c := range calls {
+		if counts[c.Method] == 0 {
+			order = append(order, c.Method)
+		}
+		counts[c.Method]++
+	}
+	parts := make([]string, 0, len(order))
+	for _, m := range order {
+		if counts[m] > 1 {
+			parts = append(parts, fmt.Sprintf("%s ×%d", m, counts[m]))
+		} else {
+			parts = append(parts, m)
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(d.w, "       Warroom called Slack: %s\n", strings.Join(parts, ", "))
+	}
+}
+
+// invited names the people that Warroom has invited to channels so far.
+func (d *demo) invited() []string {
+	var names []string
+	for _, c := range d.sb.Slack.Calls("conversations.invite") {
+		for id := range strings.SplitSeq(c.Params["users"], ",") {
+			if u, ok := d.sb.Slack.User(id); ok {
+				id = u.Name
+			}
+			names = append(names, id)
+		}
+	}
+	return names
+}
+
+// tally says how many Web API calls Warroom made, whether any was made
+// twice (the same method with the same parameters) or answered with an
+// error, and how many jobs failed.
+func (d *demo) tally() (string, error) {
+	calls := d.sb.Slack.Calls()
+	seen := map[string]bool{}
+	repeated, errored := 0, 0
+	for _, c := range calls {
+		key := c.Method
+		for _, k := range slices.Sorted(maps.Keys(c.Params)) {
+			key += "\x00" + k + "=" + c.Params[k]
+		}
+		if seen[key] {
+			repeated++
+		}
+		seen[key] = true
+		if c.Status != http.StatusOK || c.Error != "" {
+			errored++
+		}
+	}
+	counts, err := d.sb.App.Store.CountByState(d.ctx)
+	if err != nil {
+		return "", err
+	}
+	once := "each made once"
+	if repeated > 0 {
+		once = fmt.Sprintf("%d made again", repeated)
+	}
+	if errored > 0 {
+		once += fmt.Sprintf(", %d answered with an error", errored)
+	}
+	return fmt.Sprintf("Slack calls: %d (%s; %d failed jobs)", len(calls), once, counts[jobs.StateFailed]), nil
 }
