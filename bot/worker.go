@@ -267,12 +267,28 @@ func (b *Bot) findOwnChannel(ctx context.Context, name string) (*slack.Channel, 
 	if err != nil {
 		return nil, err
 	}
+	return b.findChannel(ctx, []string{"public_channel"}, func(ch *slack.Channel) (bool, error) {
+		if ch.Name != name || ch.Creator != self {
+			return false, nil
+		}
+		if _, err := b.opts.Store.IncidentByChannel(ctx, ch.ID); err == nil {
+			return false, nil // another incident's
+		} else if !errors.Is(err, incidents.ErrNotFound) {
+			return false, err
+		}
+		return true, nil
+	})
+}
+
+// findChannel pages through conversations.list for the given types and
+// returns the first channel that match accepts, or nil.
+func (b *Bot) findChannel(ctx context.Context, types []string, match func(*slack.Channel) (bool, error)) (*slack.Channel, error) {
 	cursor := ""
 	for {
 		var chans []slack.Channel
 		err := b.call(ctx, "conversations.list", "", func(ctx context.Context) (err error) {
 			chans, cursor, err = b.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
-				Cursor: cursor, Limit: 1000, Types: []string{"public_channel"},
+				Cursor: cursor, Limit: 1000, Types: types,
 			})
 			return err
 		})
@@ -280,16 +296,9 @@ func (b *Bot) findOwnChannel(ctx context.Context, name string) (*slack.Channel, 
 			return nil, err
 		}
 		for i := range chans {
-			ch := &chans[i]
-			if ch.Name != name || ch.Creator != self {
-				continue
+			if ok, err := match(&chans[i]); err != nil || ok {
+				return &chans[i], err
 			}
-			if _, err := b.opts.Store.IncidentByChannel(ctx, ch.ID); err == nil {
-				return nil, nil // another incident's
-			} else if !errors.Is(err, incidents.ErrNotFound) {
-				return nil, err
-			}
-			return ch, nil
 		}
 		if cursor == "" {
 			return nil, nil
@@ -493,27 +502,13 @@ func (b *Bot) resolveChannel(ctx context.Context, channel string) (string, error
 	if p, ok, err := b.opts.Store.Post(ctx, key); err != nil || ok {
 		return p.ChannelID, err
 	}
-	cursor := ""
-	for {
-		var chans []slack.Channel
-		err := b.call(ctx, "conversations.list", "", func(ctx context.Context) (err error) {
-			chans, cursor, err = b.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
-				Cursor: cursor, Limit: 1000, Types: []string{"public_channel", "private_channel"},
-			})
-			return err
-		})
-		if err != nil {
-			return "", err
-		}
-		for _, ch := range chans {
-			if ch.Name == name {
-				return ch.ID, b.opts.Store.SavePost(ctx, Post{Key: key, ChannelID: ch.ID, State: PostSent, Text: name, UpdatedAt: b.now()})
-			}
-		}
-		if cursor == "" {
-			return "", nil
-		}
+	ch, err := b.findChannel(ctx, []string{"public_channel", "private_channel"}, func(ch *slack.Channel) (bool, error) {
+		return ch.Name == name, nil
+	})
+	if err != nil || ch == nil {
+		return "", err
 	}
+	return ch.ID, b.opts.Store.SavePost(ctx, Post{Key: key, ChannelID: ch.ID, State: PostSent, Text: name, UpdatedAt: b.now()})
 }
 
 func (b *Bot) runSummary(ctx context.Context, j jobs.Job) error {
