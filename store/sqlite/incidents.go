@@ -29,15 +29,18 @@ type txn struct {
 
 var _ incidents.Tx = (*txn)(nil)
 
+// db runs queries in the transaction through the statement cache.
+func (t *txn) db() execer { return t.s.in(t.tx) }
+
 // Enqueue adds a job in the same transaction as the change that causes it.
 func (t *txn) Enqueue(ctx context.Context, j jobs.NewJob) (bool, error) {
-	return enqueue(ctx, t.tx, t.s.now(), j)
+	return enqueue(ctx, t.db(), t.s.now(), j)
 }
 
 func (t *txn) CreateIncident(ctx context.Context, inc *incidents.Incident, key string) (incidents.ID, bool, error) {
 	if key != "" {
 		var id int64
-		err := t.tx.QueryRowContext(ctx, `SELECT id FROM incidents WHERE declare_key = ?`, key).Scan(&id)
+		err := t.db().QueryRowContext(ctx, `SELECT id FROM incidents WHERE declare_key = ?`, key).Scan(&id)
 		switch {
 		case err == nil:
 			return incidents.ID(id), true, nil
@@ -46,7 +49,7 @@ func (t *txn) CreateIncident(ctx context.Context, inc *incidents.Incident, key s
 		}
 	}
 	var id int64
-	err := t.tx.QueryRowContext(ctx, `
+	err := t.db().QueryRowContext(ctx, `
 		INSERT INTO incidents (id, title, severity, status, service, description, summary, declared_by, declare_key,
 			slack_channel_id, slack_channel_name, detected_at, declared_at, acknowledged_at, mitigated_at, resolved_at,
 			updated_at, version)
@@ -68,11 +71,11 @@ func (t *txn) CreateIncident(ctx context.Context, inc *incidents.Incident, key s
 }
 
 func (t *txn) Incident(ctx context.Context, id incidents.ID) (*incidents.Incident, error) {
-	return getIncident(ctx, t.tx, id)
+	return getIncident(ctx, t.db(), id)
 }
 
 func (t *txn) UpdateIncident(ctx context.Context, inc *incidents.Incident) error {
-	res, err := t.tx.ExecContext(ctx, `
+	res, err := t.db().ExecContext(ctx, `
 		UPDATE incidents SET title = ?, severity = ?, status = ?, service = ?, description = ?, summary = ?,
 			slack_channel_id = ?, slack_channel_name = ?, detected_at = ?, acknowledged_at = ?, mitigated_at = ?,
 			resolved_at = ?, updated_at = ?, version = version + 1
@@ -102,7 +105,7 @@ func (t *txn) saveRoles(ctx context.Context, inc *incidents.Incident) error {
 			continue
 		}
 		held = append(held, string(role))
-		if _, err := t.tx.ExecContext(ctx, `
+		if _, err := t.db().ExecContext(ctx, `
 			INSERT INTO incident_roles (incident_id, role, person, assigned_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (incident_id, role) DO UPDATE SET person = excluded.person, assigned_at = excluded.assigned_at
 			WHERE incident_roles.person <> excluded.person`,
@@ -114,7 +117,8 @@ func (t *txn) saveRoles(ctx context.Context, inc *incidents.Incident) error {
 	if len(held) > 1 {
 		q += ` AND role NOT IN (` + placeholders(len(held)-1) + `)`
 	}
-	if _, err := t.tx.ExecContext(ctx, q, held...); err != nil {
+	// One text per number of roles held: few enough to cache.
+	if _, err := t.db().ExecContext(ctx, q, held...); err != nil {
 		return fmt.Errorf("saving roles of %s: %w", inc.ID, err)
 	}
 	return nil
@@ -125,7 +129,7 @@ func (t *txn) AppendEvent(ctx context.Context, ev *incidents.Event) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s event data: %w", ev.Kind, err)
 	}
-	res, err := t.tx.ExecContext(ctx,
+	res, err := t.db().ExecContext(ctx,
 		`INSERT INTO timeline_events (incident_id, at, kind, actor, text, data) VALUES (?, ?, ?, ?, ?, ?)`,
 		int64(ev.IncidentID), ms(ev.At), string(ev.Kind), string(ev.Actor), ev.Text, string(data))
 	if err != nil {
@@ -137,7 +141,7 @@ func (t *txn) AppendEvent(ctx context.Context, ev *incidents.Event) error {
 
 // Incident reads one incident from the read pool.
 func (s *Store) Incident(ctx context.Context, id incidents.ID) (*incidents.Incident, error) {
-	return getIncident(ctx, s.reader, id)
+	return getIncident(ctx, s.read(), id)
 }
 
 const incidentColumns = `id, title, severity, status, service, description, summary, declared_by,
@@ -246,6 +250,8 @@ func (s *Store) Incidents(ctx context.Context, f incidents.ListFilter) ([]*incid
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
+	// The text varies with the filter and the limit: not worth a cached
+	// statement each.
 	rows, err := s.reader.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing incidents: %w", err)
@@ -274,7 +280,7 @@ func (s *Store) Incidents(ctx context.Context, f incidents.ListFilter) ([]*incid
 
 // Timeline lists an incident's events in the order they happened.
 func (s *Store) Timeline(ctx context.Context, id incidents.ID) ([]incidents.Event, error) {
-	rows, err := s.reader.QueryContext(ctx,
+	rows, err := s.read().QueryContext(ctx,
 		`SELECT id, at, kind, actor, text, data FROM timeline_events WHERE incident_id = ? ORDER BY at, id`, int64(id))
 	if err != nil {
 		return nil, fmt.Errorf("reading timeline of %s: %w", id, err)
@@ -307,7 +313,7 @@ func (s *Store) Timeline(ctx context.Context, id incidents.ID) ([]incidents.Even
 
 // CountByStatus counts incidents in each status.
 func (s *Store) CountByStatus(ctx context.Context) (map[incidents.Status]int, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT status, count(*) FROM incidents GROUP BY status`)
+	rows, err := s.read().QueryContext(ctx, `SELECT status, count(*) FROM incidents GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("counting incidents: %w", err)
 	}

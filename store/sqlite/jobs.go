@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +27,7 @@ func (s *Store) Enqueue(ctx context.Context, j jobs.NewJob) (bool, error) {
 	var created bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		created, err = enqueue(ctx, tx, s.now(), j)
+		created, err = enqueue(ctx, s.in(tx), s.now(), j)
 		return err
 	})
 	return created, err
@@ -90,26 +91,22 @@ func (s *Store) Claim(ctx context.Context, owner string, kinds []string, now tim
 	if owner == "" {
 		return nil, nil, errors.New("claiming jobs: empty lease owner")
 	}
-	in, kindArgs := inList(kinds)
 	nowMS := ms(now)
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		// Park due jobs that have no attempt left: their worker died (or lost
-		// its lease) on the last attempt.
-		args := append([]any{nowMS, leaseExpiredOnLastAttempt}, kindArgs...)
-		args = append(args, nowMS, nowMS)
+		// its lease) on the last attempt. Parking a serial key's oldest job
+		// lets the claim below take the next one.
 		var err error
-		parked, err = parkJobs(ctx, tx, parkSQL(in), args)
+		parked, err = s.parkJobs(ctx, tx, len(kinds), append([]any{nowMS, leaseExpiredOnLastAttempt}, kindArgs(kinds)...))
 		if err != nil {
 			return err
 		}
 
-		// A job with a serial key is a candidate only when no earlier job
-		// with that key is pending or running, so each serial key yields at
-		// most its oldest unfinished job.
-		args = []any{owner, msUp(now.Add(lease)), nowMS}
-		args = append(args, kindArgs...)
-		args = append(args, nowMS, nowMS, limit)
-		rows, err := tx.QueryContext(ctx, claimSQL(in), args...)
+		st, err := s.stmt(ctx, tx, claimSQL(len(kinds)))
+		if err != nil {
+			return fmt.Errorf("claiming jobs: %w", err)
+		}
+		rows, err := st.QueryContext(ctx, append([]any{owner, msUp(now.Add(lease)), nowMS, limit}, kindArgs(kinds)...)...)
 		if err != nil {
 			return fmt.Errorf("claiming jobs: %w", err)
 		}
@@ -148,10 +145,14 @@ func (s *Store) Claim(ctx context.Context, owner string, kinds []string, now tim
 	return claimed, parked, nil
 }
 
-// parkJobs runs the park statement q and returns the jobs it parked, in id
-// order.
-func parkJobs(ctx context.Context, tx *sql.Tx, q string, args []any) ([]jobs.Job, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
+// parkJobs runs parkSQL for nKinds kinds and returns the jobs it parked, in
+// id order.
+func (s *Store) parkJobs(ctx context.Context, tx *sql.Tx, nKinds int, args []any) ([]jobs.Job, error) {
+	st, err := s.stmt(ctx, tx, parkSQL(nKinds))
+	if err != nil {
+		return nil, fmt.Errorf("parking exhausted jobs: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("parking exhausted jobs: %w", err)
 	}
@@ -174,39 +175,73 @@ func parkJobs(ctx context.Context, tx *sql.Tx, q string, args []any) ([]jobs.Job
 	return parked, nil
 }
 
-// parkSQL parks due jobs of the kinds in (a list of placeholders) that have
-// no attempt left, and returns them. Arguments: updated_at, last_error,
-// kinds..., now, now.
-func parkSQL(in string) string {
+// parkSQL parks the due jobs of nKinds kinds that have no attempt left, and
+// returns them. Arguments: ?1 now, ?2 last error, ?3... the kinds.
+//
+// The first two conditions repeat the WHERE clause of the partial index
+// jobs_exhausted word for word, which is what lets SQLite use it: the due
+// jobs that have attempts left, however many, are never looked at.
+func parkSQL(nKinds int) string {
 	return `
 		UPDATE jobs
-		SET state = 'failed', lease_owner = '', lease_until = 0, updated_at = ?,
-		    last_error = CASE WHEN state = 'running' THEN ? ELSE last_error END
-		WHERE kind IN (` + in + `)
-		  AND attempts >= max_attempts
-		  AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?))
+		SET state = 'failed', lease_owner = '', lease_until = 0, updated_at = ?1,
+		    last_error = CASE WHEN state = 'running' THEN ?2 ELSE last_error END
+		WHERE attempts >= max_attempts AND state IN ('pending', 'running')
+		  AND kind IN (` + numbered(3, nKinds) + `)
+		  AND CASE state WHEN 'pending' THEN run_at ELSE lease_until END <= ?1
 		RETURNING id, kind, idem_key, serial_key, payload, attempts, max_attempts, created_at, last_error`
 }
 
-// claimSQL leases due jobs of the kinds in (a list of placeholders).
-// Arguments: lease_owner, lease_until, updated_at, kinds..., now, now, limit.
+// serialHeads is a common table expression, heads, of the oldest unfinished
+// (pending or running) job of each serial key: the only job of the key that
+// may be due. It starts from a row that is no job (its state is empty) and
+// steps from each head to the next serial key's with one search of the
+// partial index jobs_serial_active, so it costs a search per serial key,
+// however many jobs wait behind each head.
 //
-// The serial-key test repeats the WHERE clause of the partial index
-// jobs_serial_active word for word, which is what lets SQLite use it.
-func claimSQL(in string) string {
+// The WHERE clause repeats the index's word for word, which is what lets
+// SQLite use it; INDEXED BY keeps SQLite from preferring an index on state,
+// whose rows it would have to sort, and makes the query fail to prepare if
+// the index is gone.
+const serialHeads = `
+	heads (serial_key, id, kind, state, run_at, lease_until) AS (
+		SELECT '', 0, '', '', 0, 0
+		UNION ALL
+		SELECT j.serial_key, j.id, j.kind, j.state, j.run_at, j.lease_until
+		FROM heads JOIN jobs AS j ON j.id = (
+			SELECT e.id FROM jobs AS e INDEXED BY jobs_serial_active
+			WHERE e.serial_key <> '' AND e.state IN ('pending', 'running')
+			  AND e.serial_key > heads.serial_key
+			ORDER BY e.serial_key, e.id
+			LIMIT 1))`
+
+// claimSQL leases up to limit due jobs of nKinds kinds. Arguments: ?1 lease
+// owner, ?2 lease end, ?3 now, ?4 limit, ?5... the kinds.
+//
+// The candidates are the due jobs without a serial key, read from jobs_due
+// in run time order (only the first limit pending ones can be leased), and
+// the due heads of the serial keys: the jobs waiting behind a head are never
+// looked at.
+func claimSQL(nKinds int) string {
+	kinds := numbered(5, nKinds)
 	return `
+		WITH RECURSIVE` + serialHeads + `,
+		due (id, run_at) AS (
+			SELECT id, run_at FROM (
+				SELECT id, run_at FROM jobs
+				WHERE state = 'pending' AND serial_key = '' AND run_at <= ?3 AND kind IN (` + kinds + `)
+				ORDER BY run_at, id
+				LIMIT ?4)
+			UNION ALL
+			SELECT id, run_at FROM jobs
+			WHERE state = 'running' AND lease_until <= ?3 AND serial_key = '' AND kind IN (` + kinds + `)
+			UNION ALL
+			SELECT id, run_at FROM heads
+			WHERE kind IN (` + kinds + `)
+			  AND ((state = 'pending' AND run_at <= ?3) OR (state = 'running' AND lease_until <= ?3)))
 		UPDATE jobs
-		SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id IN (
-			SELECT j.id FROM jobs AS j
-			WHERE j.kind IN (` + in + `)
-			  AND ((j.state = 'pending' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_until <= ?))
-			  AND (j.serial_key = '' OR NOT EXISTS (
-				SELECT 1 FROM jobs AS e
-				WHERE e.serial_key <> '' AND e.state IN ('pending', 'running')
-				  AND e.serial_key = j.serial_key AND e.id < j.id))
-			ORDER BY j.run_at, j.id
-			LIMIT ?)
+		SET state = 'running', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1, updated_at = ?3
+		WHERE id IN (SELECT id FROM due ORDER BY run_at, id LIMIT ?4)
 		RETURNING id, kind, idem_key, serial_key, payload, attempts, max_attempts, created_at, last_error, run_at`
 }
 
@@ -256,7 +291,7 @@ func (s *Store) Release(ctx context.Context, id int64, owner string, runAt, now 
 // jobs.ErrLeaseLost otherwise.
 func (s *Store) changeLeased(ctx context.Context, doing string, id int64, owner, set string, args ...any) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
+		res, err := s.in(tx).ExecContext(ctx,
 			`UPDATE jobs SET `+set+` WHERE id = ? AND state = 'running' AND lease_owner = ?`,
 			append(args, id, owner)...)
 		if err != nil {
@@ -274,46 +309,49 @@ func (s *Store) changeLeased(ctx context.Context, doing string, id int64, owner,
 }
 
 // NextRunAt reports the earliest run time of a pending job, or lease expiry
-// of a running job, among jobs of the given kinds.
+// of a running job, among jobs of the given kinds. A pending job waiting
+// behind an earlier job with its serial key is not due whatever its run
+// time: only the serial keys' heads count.
 func (s *Store) NextRunAt(ctx context.Context, kinds []string) (time.Time, bool, error) {
 	if len(kinds) == 0 {
 		return time.Time{}, false, nil
 	}
-	in, kindArgs := inList(kinds)
-	var next int64
-	found := false
-	for _, q := range []string{
-		// A pending job waiting behind an earlier job with its serial key
-		// is not due whatever its run_at: the earlier one's time counts.
-		`SELECT run_at FROM jobs j WHERE state = 'pending' AND kind IN (` + in + `)
-			AND (serial_key = '' OR NOT EXISTS (
-				SELECT 1 FROM jobs e WHERE e.serial_key = j.serial_key AND e.serial_key <> ''
-					AND e.state IN ('pending', 'running') AND e.id < j.id))
-			ORDER BY run_at LIMIT 1`,
-		`SELECT lease_until FROM jobs WHERE state = 'running' AND kind IN (` + in + `) ORDER BY lease_until LIMIT 1`,
-	} {
-		var v int64
-		err := s.reader.QueryRowContext(ctx, q, kindArgs...).Scan(&v)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return time.Time{}, false, fmt.Errorf("finding the next job: %w", err)
-		}
-		if !found || v < next {
-			next, found = v, true
-		}
+	var next sql.NullInt64
+	if err := s.read().QueryRowContext(ctx, nextRunAtSQL(len(kinds)), kindArgs(kinds)...).Scan(&next); err != nil {
+		return time.Time{}, false, fmt.Errorf("finding the next job: %w", err)
 	}
-	if !found {
+	if !next.Valid {
 		return time.Time{}, false, nil
 	}
-	return time.UnixMilli(next).UTC(), true, nil
+	return time.UnixMilli(next.Int64).UTC(), true, nil
+}
+
+// nextRunAtSQL finds the earliest time among jobs of nKinds kinds (?1...)
+// that NextRunAt reports, or NULL.
+func nextRunAtSQL(nKinds int) string {
+	kinds := numbered(1, nKinds)
+	return `
+		WITH RECURSIVE` + serialHeads + `
+		SELECT min(t) FROM (
+			SELECT t FROM (
+				SELECT run_at AS t FROM jobs
+				WHERE state = 'pending' AND serial_key = '' AND kind IN (` + kinds + `)
+				ORDER BY run_at
+				LIMIT 1)
+			UNION ALL
+			SELECT run_at FROM heads WHERE state = 'pending' AND kind IN (` + kinds + `)
+			UNION ALL
+			SELECT t FROM (
+				SELECT lease_until AS t FROM jobs
+				WHERE state = 'running' AND kind IN (` + kinds + `)
+				ORDER BY lease_until
+				LIMIT 1))`
 }
 
 // CountByState counts jobs in each state; every state of jobs.States is in
 // the map.
 func (s *Store) CountByState(ctx context.Context) (map[jobs.State]int, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT state, count(*) FROM jobs GROUP BY state`)
+	rows, err := s.read().QueryContext(ctx, `SELECT state, count(*) FROM jobs GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("counting jobs: %w", err)
 	}
@@ -341,7 +379,7 @@ func (s *Store) CountByState(ctx context.Context) (map[jobs.State]int, error) {
 func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE state = 'done' AND updated_at < ?`, ms(before))
+		res, err := s.in(tx).ExecContext(ctx, `DELETE FROM jobs WHERE state = 'done' AND updated_at < ?`, ms(before))
 		if err != nil {
 			return fmt.Errorf("pruning jobs: %w", err)
 		}
@@ -361,7 +399,7 @@ func (s *Store) GetJob(ctx context.Context, key string) (jobs.Info, error) {
 		state                               string
 		created, runAt, leaseUntil, updated int64
 	)
-	err := s.reader.QueryRowContext(ctx, `
+	err := s.read().QueryRowContext(ctx, `
 		SELECT id, kind, idem_key, serial_key, payload, attempts, max_attempts, created_at, last_error,
 		       state, run_at, lease_owner, lease_until, updated_at
 		FROM jobs WHERE idem_key = ?`, key).Scan(
@@ -381,11 +419,23 @@ func (s *Store) GetJob(ctx context.Context, key string) (jobs.Info, error) {
 	return in, nil
 }
 
-// inList returns "?, ?, ?" for the kinds and the kinds as arguments.
-func inList(kinds []string) (string, []any) {
+// numbered returns n numbered placeholders from ?first: "?5, ?6, ?7".
+func numbered(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("?" + strconv.Itoa(first+i))
+	}
+	return b.String()
+}
+
+// kindArgs returns the kinds as query arguments.
+func kindArgs(kinds []string) []any {
 	args := make([]any, len(kinds))
 	for i, k := range kinds {
 		args[i] = k
 	}
-	return strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", "), args
+	return args
 }

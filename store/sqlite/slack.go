@@ -23,7 +23,7 @@ func (s *Store) IncidentByChannel(ctx context.Context, channelID string) (*incid
 	}
 	// The second condition lets SQLite use the partial index, which leaves
 	// out incidents without a channel.
-	inc, err := scanIncident(s.reader.QueryRowContext(ctx, `SELECT `+incidentColumns+` FROM incidents
+	inc, err := scanIncident(s.read().QueryRowContext(ctx, `SELECT `+incidentColumns+` FROM incidents
 		WHERE slack_channel_id = ? AND slack_channel_id <> '' ORDER BY id DESC LIMIT 1`, channelID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound
@@ -31,7 +31,7 @@ func (s *Store) IncidentByChannel(ctx context.Context, channelID string) (*incid
 	if err != nil {
 		return nil, fmt.Errorf("reading the incident of channel %s: %w", channelID, err)
 	}
-	if err := loadRoles(ctx, s.reader, []*incidents.Incident{inc}); err != nil {
+	if err := loadRoles(ctx, s.read(), []*incidents.Incident{inc}); err != nil {
 		return nil, err
 	}
 	return inc, nil
@@ -44,7 +44,7 @@ func (s *Store) RememberEvent(ctx context.Context, eventID string, now time.Time
 	}
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
+		res, err := s.in(tx).ExecContext(ctx,
 			`INSERT INTO slack_events (event_id, received_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING`,
 			eventID, ms(now))
 		if err != nil {
@@ -62,7 +62,7 @@ func (s *Store) RememberEvent(ctx context.Context, eventID string, now time.Time
 // ForgetEvent forgets one event ID, so that Slack's retry is handled.
 func (s *Store) ForgetEvent(ctx context.Context, eventID string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM slack_events WHERE event_id = ?`, eventID)
+		_, err := s.in(tx).ExecContext(ctx, `DELETE FROM slack_events WHERE event_id = ?`, eventID)
 		return err
 	})
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Store) ForgetEvent(ctx context.Context, eventID string) error {
 func (s *Store) ForgetEvents(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM slack_events WHERE received_at < ?`, ms(before))
+		res, err := s.in(tx).ExecContext(ctx, `DELETE FROM slack_events WHERE received_at < ?`, ms(before))
 		if err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (s *Store) Post(ctx context.Context, key string) (bot.Post, bool, error) {
 		incID, upd int64
 		state      string
 	)
-	err := s.reader.QueryRowContext(ctx, `
+	err := s.read().QueryRowContext(ctx, `
 		SELECT key, incident_id, channel_id, ts, state, version, text, updated_at
 		FROM slack_posts WHERE key = ?`, key).Scan(
 		&p.Key, &incID, &p.ChannelID, &p.TS, &state, &p.Version, &p.Text, &upd)
@@ -122,7 +122,7 @@ func (s *Store) SavePost(ctx context.Context, p bot.Post) error {
 		p.UpdatedAt = s.now()
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
+		_, err := s.in(tx).ExecContext(ctx, `
 			INSERT INTO slack_posts (key, incident_id, channel_id, ts, state, version, text, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET incident_id = excluded.incident_id, channel_id = excluded.channel_id,

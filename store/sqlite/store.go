@@ -7,6 +7,10 @@
 // another process (the CLI while serve runs) wait for the busy timeout. Reads
 // use a separate pool of read-only connections that WAL lets run beside the
 // writer.
+//
+// The queries that run often are prepared once per connection and kept, by
+// their text, in a statement cache for the writer and one for the readers
+// (stmtcache.go): parsing SQL otherwise costs a good part of each call.
 package sqlite
 
 import (
@@ -31,6 +35,9 @@ type Store struct {
 	writer *sql.DB
 	reader *sql.DB
 	now    func() time.Time
+
+	// Statements prepared on the writer and on the read pool.
+	wstmts, rstmts *stmtCache
 }
 
 // Option configures a Store.
@@ -75,6 +82,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	s.reader.SetMaxOpenConns(n)
 	s.reader.SetMaxIdleConns(n)
+	s.wstmts, s.rstmts = newStmtCache(s.writer), newStmtCache(s.reader)
 	return s, nil
 }
 
@@ -115,9 +123,9 @@ var escapePath = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database.
+// Close closes the database. Calls made after Close fail.
 func (s *Store) Close() error {
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	return errors.Join(s.rstmts.close(), s.wstmts.close(), s.reader.Close(), s.writer.Close())
 }
 
 // Ping checks that the database answers.
@@ -130,12 +138,15 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // write runs fn in an IMMEDIATE transaction on the writer connection and
-// commits it when fn returns nil.
+// commits it when fn returns nil. Once the transaction is over, it prepares
+// the statements that fn asked s.stmt for and found no cached copy of.
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
+	// Runs last: the writer's connection is free again.
+	defer s.wstmts.prepareMissed(ctx)
 	defer func() {
 		if p := recover(); p != nil {
 			tx.Rollback()
