@@ -329,6 +329,9 @@ type Alerts struct {
 	// DeclareAtOrAbove is the lowest severity that declares an incident;
 	// lower ones are posted for triage. Default "sev2".
 	DeclareAtOrAbove string `yaml:"declare_at_or_above"`
+	// DefaultSeverity is the severity of alerts whose severity label is
+	// missing or not in SeverityMap. Default "sev3".
+	DefaultSeverity string `yaml:"default_severity"`
 	// ReopenWithin is how soon an alert group that fires again reopens its
 	// incident; 0 means never. Default 30m, when absent or empty.
 	ReopenWithin Duration `yaml:"reopen_within"`
@@ -443,6 +446,7 @@ const (
 	DefaultTimelineEmoji    = "pushpin"
 	DefaultSeverityLabel    = "severity"
 	DefaultDeclareAtOrAbove = "sev2"
+	DefaultAlertSeverity    = "sev3"
 	DefaultReopenWithin     = Duration(30 * time.Minute)
 	DefaultBaseBranch       = "main"
 	DefaultPostmortemPath   = "postmortems"
@@ -536,6 +540,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Slack.TimelineEmoji, DefaultTimelineEmoji)
 	def(&c.Alerts.SeverityLabel, DefaultSeverityLabel)
 	def(&c.Alerts.DeclareAtOrAbove, DefaultDeclareAtOrAbove)
+	def(&c.Alerts.DefaultSeverity, DefaultAlertSeverity)
 	def(&c.Postmortem.BaseBranch, DefaultBaseBranch)
 	def(&c.Postmortem.Path, DefaultPostmortemPath)
 	if c.Digest.Channel != "" {

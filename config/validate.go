@@ -400,6 +400,7 @@ func (v *validator) alerts() {
 		v.severity(joinPath("alerts.severity_map", k), a.SeverityMap[k])
 	}
 	v.severity("alerts.declare_at_or_above", a.DeclareAtOrAbove)
+	v.severity("alerts.default_severity", a.DefaultSeverity)
 	if a.ReopenWithin < 0 {
 		v.add("alerts.reopen_within", "must not be negative")
 	}

@@ -113,8 +113,24 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (*Incident, erro
 	if err := in.normalize(s.defaultSeverity); err != nil {
 		return nil, err
 	}
+	var out *Incident
+	err := s.store.WithTx(ctx, func(tx Tx) error {
+		var err error
+		out, _, err = s.declareTx(ctx, tx, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// declareTx declares an incident from in, which must be normalized, with
+// its event and its listeners' jobs in tx. When in.Key was used before, it
+// returns that incident instead, with existed true.
+func (s *Service) declareTx(ctx context.Context, tx Tx, in DeclareInput) (inc *Incident, existed bool, err error) {
 	now := s.Now()
-	inc := &Incident{
+	inc = &Incident{
 		Title:       in.Title,
 		Severity:    in.Severity,
 		Status:      StatusInvestigating,
@@ -132,35 +148,27 @@ func (s *Service) Declare(ctx context.Context, in DeclareInput) (*Incident, erro
 	if in.Lead != "" {
 		inc.Roles[RoleLead] = in.Lead
 	}
-	var out *Incident
-	err := s.store.WithTx(ctx, func(tx Tx) error {
-		id, existed, err := tx.CreateIncident(ctx, inc, in.Key)
-		if err != nil {
-			return err
-		}
-		if existed {
-			out, err = tx.Incident(ctx, id)
-			return err
-		}
-		text := fmt.Sprintf("Declared %s (%s): %s", id, inc.Severity, inc.Title)
-		if inc.Service != "" {
-			text = fmt.Sprintf("Declared %s (%s, %s): %s", id, inc.Severity, inc.Service, inc.Title)
-		}
-		data := map[string]any{"severity": string(inc.Severity), "service": inc.Service, "detected_at": inc.DetectedAt.Format(time.RFC3339)}
-		if in.Lead != "" {
-			data["lead"] = in.Lead
-		}
-		evs, err := s.record(ctx, tx, id, in.Actor, now, []Event{{Kind: EventDeclared, Text: text, Data: data}})
-		if err != nil {
-			return err
-		}
-		out = inc
-		return s.notify(ctx, tx, Change{After: inc.clone(), Events: evs})
-	})
+	id, existed, err := tx.CreateIncident(ctx, inc, in.Key)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return out, nil
+	if existed {
+		inc, err = tx.Incident(ctx, id)
+		return inc, true, err
+	}
+	text := fmt.Sprintf("Declared %s (%s): %s", id, inc.Severity, inc.Title)
+	if inc.Service != "" {
+		text = fmt.Sprintf("Declared %s (%s, %s): %s", id, inc.Severity, inc.Service, inc.Title)
+	}
+	data := map[string]any{"severity": string(inc.Severity), "service": inc.Service, "detected_at": inc.DetectedAt.Format(time.RFC3339)}
+	if in.Lead != "" {
+		data["lead"] = in.Lead
+	}
+	evs, err := s.record(ctx, tx, id, in.Actor, now, []Event{{Kind: EventDeclared, Text: text, Data: data}})
+	if err != nil {
+		return nil, false, err
+	}
+	return inc, false, s.notify(ctx, tx, Change{After: inc.clone(), Events: evs})
 }
 
 // SetStatus moves an incident to another status, following the lifecycle
@@ -319,7 +327,12 @@ func (s *Service) Resolve(ctx context.Context, id ID, summary string, actor Acto
 // Reopen brings a resolved incident back to investigating.
 func (s *Service) Reopen(ctx context.Context, id ID, reason string, actor Actor) (*Incident, error) {
 	reason = strings.TrimSpace(reason)
-	return s.mutate(ctx, id, actor, func(inc *Incident, now time.Time) ([]Event, error) {
+	return s.mutate(ctx, id, actor, reopen(reason))
+}
+
+// reopen is the change that Reopen makes.
+func reopen(reason string) func(inc *Incident, now time.Time) ([]Event, error) {
+	return func(inc *Incident, now time.Time) ([]Event, error) {
 		if err := CheckReopen(inc); err != nil {
 			return nil, err
 		}
@@ -337,7 +350,7 @@ func (s *Service) Reopen(ctx context.Context, id ID, reason string, actor Actor)
 		}
 		return []Event{{Kind: EventReopened, Text: text,
 			Data: map[string]any{"reason": reason, "was_resolved_at": resolvedAt.Format(time.RFC3339)}}}, nil
-	})
+	}
 }
 
 // Acknowledge records the first acknowledgement of an incident (a page
@@ -391,34 +404,40 @@ func (s *Service) Timeline(ctx context.Context, id ID) ([]Event, error) {
 func (s *Service) mutate(ctx context.Context, id ID, actor Actor, fn func(inc *Incident, now time.Time) ([]Event, error)) (*Incident, error) {
 	var out *Incident
 	err := s.store.WithTx(ctx, func(tx Tx) error {
-		inc, err := tx.Incident(ctx, id)
-		if err != nil {
-			return err
-		}
-		before := inc.clone()
-		now := s.Now()
-		evs, err := fn(inc, now)
-		if err != nil {
-			return err
-		}
-		out = inc
-		if len(evs) == 0 {
-			return nil
-		}
-		inc.UpdatedAt = now
-		if err := tx.UpdateIncident(ctx, inc); err != nil {
-			return err
-		}
-		evs, err = s.record(ctx, tx, id, actor, now, evs)
-		if err != nil {
-			return err
-		}
-		return s.notify(ctx, tx, Change{Before: before, After: inc.clone(), Events: evs})
+		var err error
+		out, err = s.mutateTx(ctx, tx, id, actor, fn)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// mutateTx is mutate inside a transaction that the caller runs.
+func (s *Service) mutateTx(ctx context.Context, tx Tx, id ID, actor Actor, fn func(inc *Incident, now time.Time) ([]Event, error)) (*Incident, error) {
+	inc, err := tx.Incident(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	before := inc.clone()
+	now := s.Now()
+	evs, err := fn(inc, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 {
+		return inc, nil
+	}
+	inc.UpdatedAt = now
+	if err := tx.UpdateIncident(ctx, inc); err != nil {
+		return nil, err
+	}
+	evs, err = s.record(ctx, tx, id, actor, now, evs)
+	if err != nil {
+		return nil, err
+	}
+	return inc, s.notify(ctx, tx, Change{Before: before, After: inc.clone(), Events: evs})
 }
 
 func (s *Service) record(ctx context.Context, tx Tx, id ID, actor Actor, at time.Time, evs []Event) ([]Event, error) {

@@ -149,6 +149,30 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 }
 
+// ReadBody reads the whole body of r. The error it returns is a
+// *StatusError: 400 for an empty body, 413 for a body over the size limit
+// (the route's, behind Server's middleware; DefaultMaxBodyBytes elsewhere).
+func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, &StatusError{Code: http.StatusBadRequest, Msg: "request body is empty"}
+	}
+	body := r.Body
+	if info := infoFrom(r); info == nil || !info.bodyLimited {
+		body = http.MaxBytesReader(w, r.Body, DefaultMaxBodyBytes)
+	}
+	data, err := io.ReadAll(body)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, &StatusError{Code: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit), Err: err}
+	case err != nil:
+		return nil, &StatusError{Code: http.StatusBadRequest, Msg: "could not read the request body", Err: err}
+	case len(data) == 0:
+		return nil, &StatusError{Code: http.StatusBadRequest, Msg: "request body is empty"}
+	}
+	return data, nil
+}
+
 func decodeError(err error) error {
 	var (
 		mbe *http.MaxBytesError

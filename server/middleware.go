@@ -48,7 +48,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		// The original writer, so that net/http closes the connection after
 		// an oversized body.
-		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		limit := s.opts.MaxBodyBytes
+		if l, ok := s.limits[pattern]; ok {
+			limit = l
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 	}
 
 	sw := &statusWriter{ResponseWriter: w}

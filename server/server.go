@@ -58,7 +58,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -123,11 +122,12 @@ type Options struct {
 // Server routes Warroom's HTTP requests. Create it with New, add routes with
 // Handle during wiring, then call Serve (or mount Handler elsewhere).
 type Server struct {
-	opts      Options
-	log       *slog.Logger
-	mux       *http.ServeMux
-	tokenHash [sha256.Size]byte
-	metrics   *httpMetrics
+	opts     Options
+	log      *slog.Logger
+	mux      *http.ServeMux
+	apiToken Token
+	limits   map[string]int64 // body limits by route pattern
+	metrics  *httpMetrics
 }
 
 // New returns a server with the built-in routes registered. It registers the
@@ -152,10 +152,11 @@ func New(opts Options) *Server {
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 
 	s := &Server{
-		opts:      opts,
-		log:       opts.Logger,
-		mux:       http.NewServeMux(),
-		tokenHash: sha256.Sum256([]byte(opts.APIToken)),
+		opts:     opts,
+		log:      opts.Logger,
+		mux:      http.NewServeMux(),
+		apiToken: NewToken(opts.APIToken),
+		limits:   map[string]int64{},
 	}
 	s.metrics = newHTTPMetrics(opts.Registry, opts.Incidents)
 
@@ -175,6 +176,14 @@ func New(opts Options) *Server {
 // pattern is invalid or conflicts with another.
 func (s *Server) Handle(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, h)
+}
+
+// HandleLimited is Handle with a body limit of its own instead of
+// Options.MaxBodyBytes, for routes whose senders post large bodies (alert
+// webhooks). A larger body gets 413.
+func (s *Server) HandleLimited(pattern string, limit int64, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.limits[pattern] = limit
 }
 
 // Handler returns the server's routes with their middleware, for use in an
