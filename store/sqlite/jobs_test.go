@@ -550,8 +550,8 @@ func TestClaimAfterUpgradingFromVersion2(t *testing.T) {
 	} {
 		mustEnqueue(t, s, j)
 	}
-	if got, err := s.Migrate(ctx); err != nil || !slices.Equal(got, []int{3}) {
-		t.Fatalf("Migrate = %v, %v; want [3]", got, err)
+	if got, err := s.Migrate(ctx); err != nil || len(got) == 0 || got[0] != 3 {
+		t.Fatalf("Migrate = %v, %v; want [3 ...]", got, err)
 	}
 	if got := keys(claim(t, s, "A", t0, 10)); !slices.Equal(got, []string{"a1", "free"}) {
 		t.Errorf("claim after the upgrade = %v, want [a1 free]", got)
