@@ -264,8 +264,9 @@ type AlertChange struct {
 	Status  AlertStatus // the status it changed to
 	// First is true when this is the alert's first arrival.
 	First bool
-	// Alert is the alert as it is now, filled in by
-	// AlertTx.PendingAlertChanges.
+	// Name and Alert are the alert's name and the alert as it is now,
+	// filled in by AlertTx.PendingAlertChanges.
+	Name  string
 	Alert *StoredAlert
 }
 

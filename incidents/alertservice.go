@@ -64,9 +64,6 @@ type AlertGroupChange struct {
 	Incident *Incident
 	// Declared is true when this run declared Incident.
 	Declared bool
-	// Latest are alerts that changed in this run, most recent first (at
-	// most five).
-	Latest []StoredAlert
 }
 
 // AlertListener reacts to alert groups inside the transaction that changed
@@ -245,6 +242,17 @@ type ingestGroup struct {
 	changed bool // has new changes to process
 }
 
+// current is the incident that the group's alerts go to while its
+// episode lasts, or 0. Storing it with the alert spares processing a write
+// of each alert row; processing moves alerts whose incident turns out to
+// be another.
+func (ig *ingestGroup) current() ID {
+	if ig.g.Active {
+		return ig.g.IncidentID
+	}
+	return 0
+}
+
 func (in *ingest) group(ctx context.Context, key, title, service string) (*ingestGroup, error) {
 	if ig := in.groups[key]; ig != nil {
 		return ig, nil
@@ -302,7 +310,8 @@ func (in *ingest) body(ctx context.Context, b *AlertBatch) (IngestResult, error)
 		switch {
 		case st == nil:
 			st = &StoredAlert{Source: b.Source, Alert: *al, GroupID: ig.g.ID, Service: r.Service, Severity: r.Severity,
-				Declare: r.Declare, FirstSeen: in.now, LastSeen: in.now, ChangedAt: in.now, Received: 1}
+				Declare: r.Declare, FirstSeen: in.now, LastSeen: in.now, ChangedAt: in.now, Received: 1,
+				IncidentID: ig.current()}
 			if err := in.tx.InsertAlert(ctx, st); err != nil {
 				return res, err
 			}
@@ -322,6 +331,9 @@ func (in *ingest) body(ctx context.Context, b *AlertBatch) (IngestResult, error)
 		default:
 			st.Alert = *al
 			st.GroupID, st.Service, st.Severity, st.Declare = ig.g.ID, r.Service, r.Severity, r.Declare
+			if id := ig.current(); id != 0 {
+				st.IncidentID = id
+			}
 			st.LastSeen, st.ChangedAt = in.now, in.now
 			st.Received++
 			if err := in.tx.UpdateAlert(ctx, st); err != nil {
@@ -436,7 +448,7 @@ func (a *AlertService) Process(ctx context.Context, groupID int64) error {
 			return err
 		}
 		g.Pending = false
-		changes, err := tx.PendingAlertChanges(ctx, g.ID, maxChangesPerRun)
+		changes, err := tx.PendingAlertChanges(ctx, g.ID, maxChangesPerRun, MaxAlertEventsPerRun)
 		if err != nil {
 			return err
 		}
@@ -472,28 +484,36 @@ func (a *AlertService) apply(ctx context.Context, tx AlertTx, g *AlertGroup, cha
 			newFiring = true
 		}
 	}
-	fs, err := tx.GroupFiring(ctx, g.ID)
-	if err != nil {
-		return err
-	}
 	var inc *Incident
 	if g.IncidentID != 0 {
+		var err error
 		if inc, err = tx.Incident(ctx, g.IncidentID); err != nil {
 			return err
 		}
 	}
+	// While the incident is open, the group's firing alerts need no
+	// summing up: that would cost a scan of the group per run in a storm.
+	var fs FiringSummary
+	if inc == nil || !inc.Status.Open() {
+		var err error
+		if fs, err = tx.GroupFiring(ctx, g.ID); err != nil {
+			return err
+		}
+	}
 	actor := Actor(changes[0].Alert.Source)
-	declared := false
+	declared, allFiring := false, false
+	var err error
 	switch {
 	case inc != nil && (inc.Status.Open() || !newFiring):
 		// Added to the incident; resolutions that come after it was
 		// resolved are recorded too, for the postmortem.
 	case !newFiring:
 	case inc != nil && a.policy.ReopenWithin > 0 && now.Sub(inc.ResolvedAt) <= a.policy.ReopenWithin:
-		name := firstFiring(changes).Name()
+		name := firstFiring(changes).Name
 		if inc, err = a.incidents.mutateTx(ctx, tx, inc.ID, actor, reopen(name+" fired again")); err != nil {
 			return err
 		}
+		allFiring = true
 	default:
 		if !g.Active || inc != nil {
 			g.Episode++
@@ -505,11 +525,13 @@ func (a *AlertService) apply(ctx context.Context, tx AlertTx, g *AlertGroup, cha
 			if inc, err = a.declareGroup(ctx, tx, g, fs, actor); err != nil {
 				return err
 			}
-			declared = true
+			declared, allFiring = true, true
+		} else if err := a.detach(ctx, tx, g, changes); err != nil {
+			return err
 		}
 	}
 	if inc != nil {
-		if inc, err = a.addToIncident(ctx, tx, g, inc, changes, fs, actor); err != nil {
+		if inc, err = a.addToIncident(ctx, tx, g, inc, changes, allFiring, actor); err != nil {
 			return err
 		}
 	}
@@ -523,13 +545,29 @@ func (a *AlertService) apply(ctx context.Context, tx AlertTx, g *AlertGroup, cha
 	return a.tellListeners(ctx, tx, g, inc, declared, changes, fs)
 }
 
-func firstFiring(changes []AlertChange) *StoredAlert {
+// detach takes the changed alerts off an incident that ingest expected
+// them to join: the group is in triage now.
+func (a *AlertService) detach(ctx context.Context, tx AlertTx, g *AlertGroup, changes []AlertChange) error {
+	ids := make([]int64, 0, len(changes))
 	for _, c := range changes {
-		if c.Status == AlertFiring {
-			return c.Alert
+		if c.Alert.IncidentID != 0 {
+			ids = append(ids, c.AlertID)
 		}
 	}
-	return changes[0].Alert
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.AttachAlerts(ctx, g.ID, ids, false, 0)
+	return err
+}
+
+func firstFiring(changes []AlertChange) AlertChange {
+	for _, c := range changes {
+		if c.Status == AlertFiring {
+			return c
+		}
+	}
+	return changes[0]
 }
 
 // declareGroup declares the incident of g's current episode.
@@ -572,28 +610,30 @@ func (a *AlertService) declareGroup(ctx context.Context, tx AlertTx, g *AlertGro
 	return inc, nil
 }
 
-// addToIncident attaches the changed alerts (and every firing alert of the
-// group) to inc and records the changes in its timeline.
-func (a *AlertService) addToIncident(ctx context.Context, tx AlertTx, g *AlertGroup, inc *Incident, changes []AlertChange, fs FiringSummary, actor Actor) (*Incident, error) {
+// addToIncident attaches the changed alerts (and, with allFiring, every
+// firing alert of the group) to inc and records the changes in its
+// timeline.
+func (a *AlertService) addToIncident(ctx context.Context, tx AlertTx, g *AlertGroup, inc *Incident, changes []AlertChange, allFiring bool, actor Actor) (*Incident, error) {
 	ids := make([]int64, 0, len(changes))
+	resolvedNow := false
 	for _, c := range changes {
 		ids = append(ids, c.AlertID)
+		if c.Status == AlertResolved {
+			resolvedNow = true
+		}
 	}
-	if _, err := tx.AttachAlerts(ctx, g.ID, ids, inc.ID); err != nil {
+	if _, err := tx.AttachAlerts(ctx, g.ID, ids, allFiring, inc.ID); err != nil {
 		return nil, err
 	}
-	counts, err := tx.IncidentAlertCounts(ctx, inc.ID, 0)
-	if err != nil {
-		return nil, err
+	var counts AlertCounts
+	if resolvedNow && inc.Status.Open() {
+		var err error
+		if counts, err = tx.IncidentAlertCounts(ctx, inc.ID, 0); err != nil {
+			return nil, err
+		}
 	}
 	return a.incidents.mutateTx(ctx, tx, inc.ID, actor, func(inc *Incident, now time.Time) ([]Event, error) {
 		evs := alertEvents(changes)
-		resolvedNow := false
-		for _, c := range changes {
-			if c.Status == AlertResolved {
-				resolvedNow = true
-			}
-		}
 		if resolvedNow && inc.Status.Open() && counts.Firing == 0 && counts.Resolved > 0 {
 			text := fmt.Sprintf("All %d alerts have resolved", counts.Resolved)
 			if counts.Resolved == 1 {
@@ -628,7 +668,7 @@ func alertEvents(changes []AlertChange) []Event {
 		} else {
 			resolved++
 		}
-		names[c.Alert.Name()]++
+		names[c.Name]++
 	}
 	type nc struct {
 		name string
@@ -664,6 +704,10 @@ func alertEvents(changes []AlertChange) []Event {
 	return append(evs, Event{Kind: EventAlertsBatch, Text: text, Data: data})
 }
 
+// whereLabels name where an alert fires, to tell alerts of the same name
+// apart in the timeline; the first one an alert has is shown.
+var whereLabels = []string{"instance", "pod", "host", "node"}
+
 // alertEvent is the timeline event of one change.
 func alertEvent(c AlertChange) Event {
 	al := c.Alert
@@ -673,7 +717,14 @@ func alertEvent(c AlertChange) Event {
 	} else if !c.First {
 		verb = "fired again"
 	}
-	text := fmt.Sprintf("%s %s", al.Name(), verb)
+	text := al.Name()
+	for _, l := range whereLabels {
+		if v := al.Labels[l]; v != "" {
+			text += " on " + v
+			break
+		}
+	}
+	text += " " + verb
 	if al.Title != "" && al.Title != al.Name() {
 		text += ": " + al.Title
 	}
@@ -719,18 +770,13 @@ func (a *AlertService) tellListeners(ctx context.Context, tx AlertTx, g *AlertGr
 		return err
 	}
 	sev := fs.Worst
-	var latest []StoredAlert
-	for i := len(changes) - 1; i >= 0; i-- {
-		al := changes[i].Alert
-		if len(latest) < 5 {
-			latest = append(latest, *al)
-		}
-		if fs.Count == 0 && al.Severity.Valid() && (!sev.Valid() || al.Severity.AtLeast(sev)) {
-			sev = al.Severity // nothing fires: the worst of what changed
+	for _, c := range changes {
+		if fs.Count == 0 && c.Alert.Severity.Valid() && (!sev.Valid() || c.Alert.Severity.AtLeast(sev)) {
+			sev = c.Alert.Severity // nothing fires: the worst of what changed
 		}
 	}
 	gc := *g
-	c := AlertGroupChange{Group: &gc, Counts: counts, Severity: sev, Incident: inc, Declared: declared, Latest: latest}
+	c := AlertGroupChange{Group: &gc, Counts: counts, Severity: sev, Incident: inc, Declared: declared}
 	for _, l := range a.listeners {
 		if err := l.AlertGroupChanged(ctx, tx, c); err != nil {
 			return err
@@ -771,7 +817,7 @@ func (a *AlertService) DeclareGroup(ctx context.Context, groupID int64, actor Ac
 			return err
 		}
 		g.Active = true
-		if _, err := tx.AttachAlerts(ctx, g.ID, nil, inc.ID); err != nil {
+		if _, err := tx.AttachAlerts(ctx, g.ID, nil, true, inc.ID); err != nil {
 			return err
 		}
 		out = inc

@@ -340,6 +340,26 @@ func TestAlertTriageBelowThresholdAndDeclareGroup(t *testing.T) {
 	if c := r.counts(inc.ID); c.Firing != 3 {
 		t.Fatalf("counts %+v", c)
 	}
+
+	// Resolved by hand while its alerts still fire; a new alert of the
+	// group (no reopen_within here) starts a new episode in triage and
+	// does not join the closed incident.
+	if _, err := r.svc.Resolve(r.ctx, inc.ID, "", "slack:U1"); err != nil {
+		t.Fatal(err)
+	}
+	r.ingest(alertOf("w4", "g1", "SlowQueries", "warning", incidents.AlertFiring, r.clk.Now()))
+	r.process()
+	if c := r.counts(inc.ID); c.Firing != 3 {
+		t.Fatalf("the resolved incident's counts %+v", c)
+	}
+	w4, err := r.st.AlertByFingerprint(r.ctx, incidents.SourceAlertmanager, "w4")
+	if err != nil || w4.IncidentID != 0 {
+		t.Fatalf("w4 attached to %v (%v); it is in triage", w4.IncidentID, err)
+	}
+	last = r.groups[len(r.groups)-1]
+	if last.Incident != nil || last.Group.Episode != 2 || last.Counts.Firing == 0 {
+		t.Fatalf("the new episode is not in triage: %+v", last)
+	}
 }
 
 func TestAlertStormIsOneIncidentWithBoundedTimeline(t *testing.T) {

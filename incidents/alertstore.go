@@ -60,8 +60,11 @@ type AlertTx interface {
 	UpdateAlertGroup(ctx context.Context, g *AlertGroup) error
 
 	// PendingAlertChanges returns up to limit changes of the group's
-	// alerts that are not done yet, oldest first, each with its Alert.
-	PendingAlertChanges(ctx context.Context, groupID int64, limit int) ([]AlertChange, error)
+	// alerts that are not done yet, oldest first, each with its Name and
+	// Alert. The first detailed ones have the whole alert; the others only
+	// its scalar fields (nil labels, annotations and links), which is all a
+	// storm's sum needs.
+	PendingAlertChanges(ctx context.Context, groupID int64, limit, detailed int) ([]AlertChange, error)
 	// MarkAlertChangesDone marks the group's changes up to and including
 	// ID upTo as done.
 	MarkAlertChangesDone(ctx context.Context, groupID, upTo int64) error
@@ -70,9 +73,10 @@ type AlertTx interface {
 	// GroupAlertCounts counts the group's alerts whose status changed at
 	// or after since, with at most names entries in Names.
 	GroupAlertCounts(ctx context.Context, groupID int64, since time.Time, names int) (AlertCounts, error)
-	// AttachAlerts sets the incident of the alerts with ids and of every
-	// firing alert of the group, and returns how many alerts that touched.
-	AttachAlerts(ctx context.Context, groupID int64, ids []int64, inc ID) (int, error)
+	// AttachAlerts sets the incident of the alerts with ids and, with
+	// allFiring, of every firing alert of the group. It returns how many
+	// alerts it moved to inc.
+	AttachAlerts(ctx context.Context, groupID int64, ids []int64, allFiring bool, inc ID) (int, error)
 	// IncidentAlertCounts is AlertStore.IncidentAlertCounts inside the
 	// transaction.
 	IncidentAlertCounts(ctx context.Context, id ID, names int) (AlertCounts, error)

@@ -59,12 +59,19 @@ func (r *alertRow) dest() []any {
 		&a.Service, &r.sev, &a.Declare, &r.first, &r.last, &r.change, &a.Received}
 }
 
-// alert converts the scanned row.
-func (r *alertRow) alert() (*incidents.StoredAlert, error) {
+// scalars converts the scanned row without its labels, annotations and
+// links, which stay nil.
+func (r *alertRow) scalars() *incidents.StoredAlert {
 	a := r.a
 	a.Status, a.Severity, a.IncidentID = incidents.AlertStatus(r.status), incidents.Severity(r.sev), incidents.ID(r.incID)
 	a.StartsAt, a.EndsAt = fromMS(r.starts), fromMS(r.ends)
 	a.FirstSeen, a.LastSeen, a.ChangedAt = fromMS(r.first), fromMS(r.last), fromMS(r.change)
+	return &a
+}
+
+// alert converts the scanned row.
+func (r *alertRow) alert() (*incidents.StoredAlert, error) {
+	a := r.scalars()
 	var err error
 	if a.Labels, err = decodeStringMap(r.labels); err != nil {
 		return nil, fmt.Errorf("decoding labels of alert %d: %w", a.ID, err)
@@ -78,7 +85,7 @@ func (r *alertRow) alert() (*incidents.StoredAlert, error) {
 			return nil, fmt.Errorf("decoding links of alert %d: %w", a.ID, err)
 		}
 	}
-	return &a, nil
+	return a, nil
 }
 
 func scanAlert(sc interface{ Scan(...any) error }) (*incidents.StoredAlert, error) {
@@ -344,42 +351,100 @@ func (t *txn) UpdateAlertGroup(ctx context.Context, g *incidents.AlertGroup) err
 // One query joins each change to its alert; "c.done = 0" repeats the
 // condition of the partial index alert_changes_pending, which lets SQLite
 // read the pending changes in order without touching the done ones.
-func (t *txn) PendingAlertChanges(ctx context.Context, groupID int64, limit int) ([]incidents.AlertChange, error) {
+func (t *txn) PendingAlertChanges(ctx context.Context, groupID int64, limit, detailed int) ([]incidents.AlertChange, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := t.db().QueryContext(ctx, `
-		SELECT c.id, c.alert_id, c.group_id, c.body_id, c.at, c.status, c.first, `+alertColumns+`
-		FROM alert_changes AS c JOIN alerts AS a ON a.id = c.alert_id
-		WHERE c.group_id = ? AND c.done = 0
-		ORDER BY c.id
-		LIMIT ?`, groupID, limit)
-	if err != nil {
+	detailed = min(max(detailed, 0), limit)
+	var out []incidents.AlertChange
+	fail := func(err error) ([]incidents.AlertChange, error) {
 		return nil, fmt.Errorf("reading pending changes of alert group %d: %w", groupID, err)
 	}
+	if detailed > 0 {
+		rows, err := t.db().QueryContext(ctx, `
+			SELECT c.id, c.alert_id, c.group_id, c.body_id, c.at, c.status, c.first, a.name, `+alertColumns+`
+			FROM alert_changes AS c JOIN alerts AS a ON a.id = c.alert_id
+			WHERE c.group_id = ? AND c.done = 0
+			ORDER BY c.id
+			LIMIT ?`, groupID, detailed)
+		if err != nil {
+			return fail(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				c  incidents.AlertChange
+				cs changeRow
+				r  alertRow
+			)
+			if err := rows.Scan(append(cs.dest(&c), r.dest()...)...); err != nil {
+				return fail(err)
+			}
+			cs.fill(&c)
+			if c.Alert, err = r.alert(); err != nil {
+				return fail(err)
+			}
+			out = append(out, c)
+		}
+		if err := rows.Err(); err != nil {
+			return fail(err)
+		}
+		if len(out) < detailed || len(out) == limit {
+			return out, nil
+		}
+	}
+	// The rest only to be summed up: no JSON columns to read or decode.
+	after := int64(0)
+	if len(out) > 0 {
+		after = out[len(out)-1].ID
+	}
+	rows, err := t.db().QueryContext(ctx, `
+		SELECT c.id, c.alert_id, c.group_id, c.body_id, c.at, c.status, c.first, a.name,
+			a.source, a.fingerprint, a.status, a.title, a.severity, a.service, a.group_id, a.incident_id
+		FROM alert_changes AS c JOIN alerts AS a ON a.id = c.alert_id
+		WHERE c.group_id = ? AND c.done = 0 AND c.id > ?
+		ORDER BY c.id
+		LIMIT ?`, groupID, after, limit-len(out))
+	if err != nil {
+		return fail(err)
+	}
 	defer rows.Close()
-	var out []incidents.AlertChange
 	for rows.Next() {
 		var (
-			c      incidents.AlertChange
-			at     int64
-			status string
-			r      alertRow
+			c          incidents.AlertChange
+			cs         changeRow
+			a          incidents.StoredAlert
+			st, sev    string
+			incidentID int64
 		)
-		dest := append([]any{&c.ID, &c.AlertID, &c.GroupID, &c.BodyID, &at, &status, &c.First}, r.dest()...)
+		dest := append(cs.dest(&c), &a.Source, &a.Fingerprint, &st, &a.Title, &sev, &a.Service, &a.GroupID, &incidentID)
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("reading pending changes of alert group %d: %w", groupID, err)
+			return fail(err)
 		}
-		c.At, c.Status = fromMS(at), incidents.AlertStatus(status)
-		if c.Alert, err = r.alert(); err != nil {
-			return nil, fmt.Errorf("reading pending changes of alert group %d: %w", groupID, err)
-		}
+		cs.fill(&c)
+		a.ID, a.Status, a.Severity, a.IncidentID = c.AlertID, incidents.AlertStatus(st), incidents.Severity(sev), incidents.ID(incidentID)
+		c.Alert = &a
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading pending changes of alert group %d: %w", groupID, err)
+		return fail(err)
 	}
 	return out, nil
+}
+
+// changeRow receives the alert_changes columns (and the alert's name) of
+// PendingAlertChanges.
+type changeRow struct {
+	at     int64
+	status string
+}
+
+func (cs *changeRow) dest(c *incidents.AlertChange) []any {
+	return []any{&c.ID, &c.AlertID, &c.GroupID, &c.BodyID, &cs.at, &cs.status, &c.First, &c.Name}
+}
+
+func (cs *changeRow) fill(c *incidents.AlertChange) {
+	c.At, c.Status = fromMS(cs.at), incidents.AlertStatus(cs.status)
 }
 
 // MarkAlertChangesDone marks the group's changes up to and including upTo
@@ -513,19 +578,28 @@ func (s *Store) IncidentAlertCounts(ctx context.Context, id incidents.ID, names 
 	return c, nil
 }
 
-// AttachAlerts sets the incident of the alerts with ids and of every firing
-// alert of the group, and returns how many alerts that matched (those
-// attached to inc already count too).
-func (t *txn) AttachAlerts(ctx context.Context, groupID int64, ids []int64, inc incidents.ID) (int, error) {
-	res, err := t.db().ExecContext(ctx, `UPDATE alerts SET incident_id = ?
-		WHERE id IN (SELECT value FROM json_each(?)) OR (group_id = ? AND status = 'firing')`,
-		int64(inc), idList(ids), groupID)
+// AttachAlerts sets the incident of the alerts with ids and, with
+// allFiring, of every firing alert of the group, and returns how many
+// alerts it moved (those attached to inc already do not count).
+func (t *txn) AttachAlerts(ctx context.Context, groupID int64, ids []int64, allFiring bool, inc incidents.ID) (int, error) {
+	n, err := t.attach(ctx, `UPDATE alerts SET incident_id = ?1
+		WHERE id IN (SELECT value FROM json_each(?2)) AND incident_id <> ?1`, int64(inc), idList(ids))
+	if err != nil || !allFiring {
+		return n, err
+	}
+	m, err := t.attach(ctx, `UPDATE alerts SET incident_id = ?1
+		WHERE group_id = ?2 AND status = 'firing' AND incident_id <> ?1`, int64(inc), groupID)
+	return n + m, err
+}
+
+func (t *txn) attach(ctx context.Context, query string, args ...any) (int, error) {
+	res, err := t.db().ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, fmt.Errorf("attaching alerts of group %d to %s: %w", groupID, inc, err)
+		return 0, fmt.Errorf("attaching alerts to INC-%d: %w", args[0], err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("attaching alerts of group %d to %s: %w", groupID, inc, err)
+		return 0, fmt.Errorf("attaching alerts to INC-%d: %w", args[0], err)
 	}
 	return int(n), nil
 }

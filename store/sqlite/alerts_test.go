@@ -287,15 +287,22 @@ func TestPendingAlertChanges(t *testing.T) {
 		}
 	}
 
-	pending := func(group int64, limit int) []incidents.AlertChange {
+	pendingDetailed := func(group int64, limit, detailed int) []incidents.AlertChange {
 		t.Helper()
 		var got []incidents.AlertChange
 		alertsTx(t, s, func(tx incidents.AlertTx) error {
 			var err error
-			got, err = tx.PendingAlertChanges(ctx, group, limit)
+			got, err = tx.PendingAlertChanges(ctx, group, limit, detailed)
 			return err
 		})
 		return got
+	}
+	pending := func(group int64, limit int) []incidents.AlertChange { return pendingDetailed(group, limit, limit) }
+	// Beyond the detailed ones, only the scalar fields and the name.
+	light := pendingDetailed(g1, 2, 1)
+	if light[0].Alert.Labels == nil || light[1].Alert.Labels != nil || light[1].Alert.ID != b.ID ||
+		light[1].Name != "B" || light[1].Alert.Fingerprint != "b" || light[1].Alert.Status != b.Status {
+		t.Fatalf("a light change: %+v %+v", light[1], light[1].Alert)
 	}
 	got := pending(g1, 2)
 	if len(got) != 2 || got[0].ID != changes[0].ID || got[1].ID != changes[2].ID {
@@ -306,6 +313,10 @@ func TestPendingAlertChanges(t *testing.T) {
 		t.Errorf("the change's Alert = %+v, want a as it is now %+v", first.Alert, a)
 	}
 	first.Alert = nil
+	if first.Name != "A" {
+		t.Errorf("the change's Name = %q, want A", first.Name)
+	}
+	first.Name = ""
 	if !reflect.DeepEqual(first, *changes[0]) {
 		t.Errorf("change read back as %+v, want %+v", first, *changes[0])
 	}
@@ -518,7 +529,7 @@ func TestIncidentAlertCountsAndAttach(t *testing.T) {
 	var n int
 	alertsTx(t, s, func(tx incidents.AlertTx) error {
 		var err error
-		n, err = tx.AttachAlerts(ctx, group, []int64{r1.ID, r2.ID, r3.ID, elsewhere.ID}, 7)
+		n, err = tx.AttachAlerts(ctx, group, []int64{r1.ID, r2.ID, r3.ID, elsewhere.ID}, true, 7)
 		return err
 	})
 	if n != 7 {
@@ -540,12 +551,28 @@ func TestIncidentAlertCountsAndAttach(t *testing.T) {
 	// Attaching with no IDs still takes the group's firing alerts.
 	alertsTx(t, s, func(tx incidents.AlertTx) error {
 		var err error
-		n, err = tx.AttachAlerts(ctx, other, nil, 8)
+		n, err = tx.AttachAlerts(ctx, other, nil, true, 8)
 		return err
 	})
 	if n != 1 {
 		t.Errorf("AttachAlerts without IDs touched %d alerts, want 1", n)
 	}
+	// Without allFiring, only the alerts named move.
+	alertsTx(t, s, func(tx incidents.AlertTx) error {
+		var err error
+		n, err = tx.AttachAlerts(ctx, group, []int64{kept.ID, r1.ID}, false, 9)
+		return err
+	})
+	if n != 2 {
+		t.Errorf("AttachAlerts by IDs moved %d alerts, want 2", n)
+	}
+	if got, _ := s.AlertByFingerprint(ctx, f1.Source, f1.Fingerprint); got.IncidentID != 7 {
+		t.Errorf("a firing alert not named moved to %d", got.IncidentID)
+	}
+	alertsTx(t, s, func(tx incidents.AlertTx) error {
+		_, err := tx.AttachAlerts(ctx, group, []int64{r1.ID}, false, 7)
+		return err
+	})
 
 	// Incident 7 now has the group's 3 firing and 3 resolved alerts.
 	want := incidents.AlertCounts{Firing: 3, Resolved: 3, Names: []incidents.NameCount{
