@@ -19,6 +19,8 @@ import (
 	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/integrations/alerthooks"
+	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/jobs/runner"
 	"github.com/warroomhq/warroom/server"
 	"github.com/warroomhq/warroom/store/sqlite"
@@ -42,8 +44,10 @@ type App struct {
 	Config    *config.Config
 	Store     *sqlite.Store
 	Incidents *incidents.Service
-	Queue     *runner.Queue
-	Server    *server.Server
+	// Alerts turns alert webhooks into incidents.
+	Alerts *incidents.AlertService
+	Queue  *runner.Queue
+	Server *server.Server
 	// Bot is the Slack adapter, or nil when no bot token is configured.
 	Bot      *bot.Bot
 	Registry *prometheus.Registry
@@ -87,6 +91,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:    opts.Logger.With("component", "http"),
 		Now:       opts.Now,
 	})
+	a.Alerts = incidents.NewAlertService(a.Incidents, st, AlertPolicy(cfg.Alerts), incidents.WithJobNotify(a.Queue.Notify))
+	a.Queue.Handle(incidents.JobProcessAlerts, jobs.HandlerFunc(a.Alerts.HandleJob))
+	alerthooks.New(alerthooks.Options{
+		Token:    cfg.Webhooks.Token.Reveal(),
+		Ingester: a.Alerts,
+		Logger:   opts.Logger.With("component", "alerts"),
+		Registry: reg,
+	}).Routes(a.Server.HandleLimited)
+	if !cfg.Webhooks.Token.IsSet() {
+		opts.Logger.Warn("webhooks.token is not set: the alert webhooks under /hooks are off")
+	}
 	if cfg.Slack.BotToken.IsSet() {
 		httpClient := opts.SlackHTTPClient
 		if httpClient == nil {
@@ -99,6 +114,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			PublicURL:  cfg.Server.PublicURL,
 			Incidents:  a.Incidents,
 			Store:      st,
+			Alerts:     a.Alerts,
 			Jobs:       st,
 			Notify:     a.Queue.Notify,
 			Now:        opts.Now,
@@ -111,6 +127,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return nil, err
 		}
 		a.Incidents.AddListener(a.Bot.Listener())
+		a.Alerts.AddListener(a.Bot.AlertListener())
 		a.Bot.RegisterJobs(a.Queue)
 		a.Bot.Routes(a.Server.Handle)
 	} else {

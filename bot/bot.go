@@ -28,6 +28,9 @@ type Options struct {
 	PublicURL string
 	Incidents *incidents.Service
 	Store     Store
+	// Alerts declares incidents for alert groups in triage (the "Declare
+	// incident" button). Optional: without it the button says it is off.
+	Alerts AlertDeclarer
 	// Jobs enqueues jobs that no incident change causes (opening a modal,
 	// an ephemeral answer to a button).
 	Jobs jobs.Enqueuer

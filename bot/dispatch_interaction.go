@@ -53,6 +53,8 @@ func (b *Bot) blockActions(ctx context.Context, cb slack.InteractionCallback) er
 				continue
 			}
 			_, err = b.opts.Incidents.Resolve(ctx, id, "", actor)
+		case ActionDeclareAlerts:
+			err = b.declareAlerts(ctx, act.Value, actor)
 		default:
 			b.log.DebugContext(ctx, "ignoring a Slack action", "action_id", act.ActionID, "block_id", act.BlockID)
 			continue

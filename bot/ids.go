@@ -9,6 +9,9 @@ const (
 	// ActionResolve is the "Resolve" button in the summary. Its value is
 	// the incident ID, e.g. "INC-7".
 	ActionResolve = "incident_resolve"
+	// ActionDeclareAlerts is the "Declare incident" button of an alert
+	// posted for triage. Its value is the alert group's ID, e.g. "12".
+	ActionDeclareAlerts = "alerts_declare"
 
 	// ViewDeclare is the callback ID of the declare modal.
 	ViewDeclare = "declare_incident"

@@ -60,6 +60,18 @@ func (b *Bot) incidentChanged(ctx context.Context, tx incidents.Tx, c incidents.
 		}
 	}
 	for _, ev := range c.Events {
+		if ev.Kind == incidents.EventAlertsResolved {
+			post, ok, err := b.allResolvedPost(inc, ev)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := enqueue(ctx, tx, JobPost, fmt.Sprintf("%s:event:%d", id, ev.ID), "channel:"+inc.ChannelID, post); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		text, ok := b.render.EventPost(inc, ev)
 		if ok {
 			post := PostJob{Incident: inc.ID, Channel: inc.ChannelID, Text: text}

@@ -224,6 +224,12 @@ func (r *Renderer) Topic(inc *incidents.Incident) string {
 
 // Summary is the pinned summary message, with its buttons.
 func (r *Renderer) Summary(inc *incidents.Incident) (string, []slack.Block) {
+	return r.SummaryWithAlerts(inc, incidents.AlertCounts{})
+}
+
+// SummaryWithAlerts is the summary of an incident with alerts: it adds
+// how many are firing and resolved, and their names.
+func (r *Renderer) SummaryWithAlerts(inc *incidents.Incident, alerts incidents.AlertCounts) (string, []slack.Block) {
 	emoji := ":rotating_light:"
 	if !inc.Status.Open() {
 		emoji = ":white_check_mark:"
@@ -242,10 +248,20 @@ func (r *Renderer) Summary(inc *incidents.Incident) (string, []slack.Block) {
 		fields = append(fields, field("Service", Escape(inc.Service)))
 	}
 	fields = append(fields, field("Duration", r.since(inc)))
+	if alerts.Total() > 0 {
+		emoji := ":red_circle:"
+		if alerts.Firing == 0 {
+			emoji = ":large_green_circle:"
+		}
+		fields = append(fields, field("Alerts", fmt.Sprintf("%s %d firing · %d resolved", emoji, alerts.Firing, alerts.Resolved)))
+	}
 
 	blocks := []slack.Block{
 		header(fmt.Sprintf("%s: %s", inc.ID, Escape(inc.Title))),
 		slack.NewSectionBlock(nil, fields, nil),
+	}
+	if lines := r.alertLines(alerts); lines != "" {
+		blocks = append(blocks, contextBlock(cutMrkdwn(lines, maxSectionText)))
 	}
 	if inc.Description != "" {
 		blocks = append(blocks, section("*Description*\n"+cutMrkdwn(Escape(inc.Description), maxSectionText-len("*Description*\n"))))
@@ -278,13 +294,7 @@ func (r *Renderer) Summary(inc *incidents.Incident) (string, []slack.Block) {
 		elems = append(elems, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic,
 			plain("Change status"), ActionStatus, opts...))
 	}
-	resolve := slack.NewButtonBlockElement(ActionResolve, inc.ID.String(), plain("Resolve")).
-		WithStyle(slack.StyleDanger).
-		WithConfirm(slack.NewConfirmationBlockObject(
-			plain(fmt.Sprintf("Resolve %s?", inc.ID)),
-			mrkdwn(fmt.Sprintf("%s will be marked resolved. Say what happened with `/incident resolve &lt;summary&gt;`; reopen with `/incident reopen` if it comes back.", inc.ID)),
-			plain("Resolve"), plain("Cancel")).WithStyle(slack.StyleDanger))
-	elems = append(elems, resolve)
+	elems = append(elems, r.resolveButton(inc))
 	blocks = append(blocks, slack.NewActionBlock("incident_actions", elems...))
 	return text, blocks
 }
@@ -446,6 +456,10 @@ func (r *Renderer) describe(inc *incidents.Incident, ev incidents.Event, maxText
 	case incidents.EventTitleChanged:
 		return ":pencil2:", fmt.Sprintf("%s renamed %s from *%s* to *%s*",
 			actor, inc.ID, text(dataString(ev, "from")), text(dataString(ev, "to")))
+	case incidents.EventAlertFiring, incidents.EventAlertsBatch:
+		return ":fire:", actor + ": " + text(ev.Text)
+	case incidents.EventAlertResolved, incidents.EventAlertsResolved:
+		return ":large_green_circle:", actor + ": " + text(ev.Text)
 	case "slack.message":
 		return ":pushpin:", actor + ": " + text(ev.Text)
 	case "slack.joined":

@@ -28,6 +28,20 @@ type Store interface {
 	Post(ctx context.Context, key string) (Post, bool, error)
 	// SavePost creates or replaces the post with p.Key.
 	SavePost(ctx context.Context, p Post) error
+	// IncidentAlertCounts counts an incident's alerts, with at most names
+	// alert names.
+	IncidentAlertCounts(ctx context.Context, id incidents.ID, names int) (incidents.AlertCounts, error)
+	// AlertGroup reads an alert group.
+	AlertGroup(ctx context.Context, id int64) (*incidents.AlertGroup, error)
+	// GroupAlertCounts counts a group's alerts that changed at or after
+	// since, with at most names alert names.
+	GroupAlertCounts(ctx context.Context, groupID int64, since time.Time, names int) (incidents.AlertCounts, error)
+}
+
+// AlertDeclarer declares the incident of an alert group;
+// incidents.AlertService implements it.
+type AlertDeclarer interface {
+	DeclareGroup(ctx context.Context, groupID int64, actor incidents.Actor) (*incidents.Incident, error)
 }
 
 // PostState says whether a message is known to be in Slack.

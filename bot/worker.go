@@ -53,6 +53,7 @@ func (b *Bot) RegisterJobs(q interface {
 		JobEphemeral:     b.runEphemeral,
 		JobOpenView:      b.runOpenView,
 		JobCopyMessage:   b.runCopyMessage,
+		JobTriage:        b.runTriage,
 	}
 	for kind, h := range handlers {
 		q.Handle(kind, jobs.HandlerFunc(h))
@@ -520,13 +521,18 @@ func (b *Bot) runSummary(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return err
 	}
+	counts, err := b.opts.Store.IncidentAlertCounts(ctx, inc.ID, alertNames)
+	if err != nil {
+		return err
+	}
+	render := func(inc *incidents.Incident) (string, []slack.Block) { return b.render.SummaryWithAlerts(inc, counts) }
 	key := summaryKey(inc.ID)
 	prev, ok, err := b.opts.Store.Post(ctx, key)
 	if err != nil {
 		return err
 	}
 	if !ok || prev.State != PostSent {
-		text, blocks := b.render.Summary(inc)
+		text, blocks := render(inc)
 		posted, err := b.postOnce(ctx, message{key: key, incident: inc.ID, channel: inc.ChannelID, text: text, blocks: blocks, version: inc.Version})
 		if err != nil {
 			return err
@@ -545,7 +551,7 @@ func (b *Bot) runSummary(ctx context.Context, j jobs.Job) error {
 			return err
 		}
 	}
-	return b.editInPlace(ctx, inc, prev, b.render.Summary)
+	return b.editInPlace(ctx, inc, prev, render)
 }
 
 // editInPlace edits a posted message to show inc, unless it shows inc's

@@ -5,8 +5,11 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +27,9 @@ import (
 
 // SigningSecret is the Slack signing secret the sandbox's app uses.
 const SigningSecret = "sandbox-signing-secret"
+
+// WebhookToken is the webhook token the sandbox's app uses.
+const WebhookToken = "sandbox-webhook-token"
 
 // Options configure a sandbox. The zero value runs the shipped example
 // config on a database in dir.
@@ -86,6 +92,7 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		"SLACK_BOT_TOKEN":       s.Slack.Token(),
 		"SLACK_SIGNING_SECRET":  SigningSecret,
 		"WARROOM_SLACK_API_URL": s.Slack.APIURL(),
+		"WARROOM_WEBHOOK_TOKEN": WebhookToken,
 	}
 	for k, v := range opts.Env {
 		env[k] = v
@@ -157,6 +164,28 @@ func (s *Sandbox) populate(cfg *config.Config) {
 // deferred job (at most rounds times), and returns how many attempts ran.
 func (s *Sandbox) Run(ctx context.Context, rounds int) (int, error) {
 	return s.App.Queue.RunAll(ctx, s.Clock.Set, rounds)
+}
+
+// PostAlerts posts an alert webhook body to /hooks/<source> with the
+// webhook token, as Alertmanager does (basic auth, the token as password).
+func (s *Sandbox) PostAlerts(ctx context.Context, source string, body []byte) (slackfake.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Server.URL+"/hooks/"+source, bytes.NewReader(body))
+	if err != nil {
+		return slackfake.Response{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("alertmanager", WebhookToken)
+	resp, err := s.Server.Client().Do(req)
+	if err != nil {
+		return slackfake.Response{}, err
+	}
+	defer resp.Body.Close()
+	out := slackfake.Response{Status: resp.StatusCode}
+	if out.Body, err = io.ReadAll(resp.Body); err != nil {
+		return out, err
+	}
+	_ = json.Unmarshal(out.Body, &out.JSON)
+	return out, nil
 }
 
 // Close stops the server and the fake and closes the database.

@@ -326,6 +326,17 @@ func (f *Fake) AddChannel(name string, members ...string) (id string) {
 	return c.id
 }
 
+// Join makes a person a member of a channel (an ID, "#name" or name), as
+// if they had joined it themselves. It panics if there is no such channel.
+func (f *Fake) Join(channel, user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.mustChannel("Join", channel)
+	if !slices.Contains(c.members, user) {
+		c.members = append(c.members, user)
+	}
+}
+
 // Post adds a message by a person to a channel (an ID, "#name" or name)
 // and returns its ts, for tests that react to or pin it. It panics if
 // there is no such channel.
