@@ -41,7 +41,7 @@ func TestEmbeddedTimeline(t *testing.T) {
 	if !strings.HasPrefix(lines[1], "14:02:05  declared ") || !strings.Contains(lines[1], "slack:U1") {
 		t.Errorf("event line %q", lines[1])
 	}
-	if !strings.HasSuffix(lines[2], "…") || len([]rune(lines[2])) != 10+18+17+100 {
+	if !strings.HasSuffix(lines[2], "…") || len([]rune(lines[2])) != 10+20+17+100 {
 		t.Errorf("long text not truncated: %q", lines[2])
 	}
 }

@@ -94,33 +94,41 @@ func keepDatabase(src, dst string) error {
 
 // demo is one run of the story: the sandbox and where the story is told.
 type demo struct {
-	ctx    context.Context
-	w      io.Writer
-	sb     *sandbox.Sandbox
-	events int // Events API deliveries so far, for their IDs
+	ctx      context.Context
+	w        io.Writer
+	sb       *sandbox.Sandbox
+	events   int    // Events API deliveries so far, for their IDs
+	lastHook string // the last webhook answer
 }
 
 func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templates.Set) error {
 	d := &demo{ctx: ctx, w: w, sb: sb}
-	fmt.Fprintln(w, "Warroom demo: an incident from declaration to resolution, told through Slack.")
-	fmt.Fprintln(w, "Everything runs in this process, offline: Warroom's HTTP endpoints, its job queue,")
+	fmt.Fprintln(w, "Warroom demo: an incident from the first alert to resolution, told through Slack.")
+	fmt.Fprintln(w, "Everything runs in this process, offline: Warroom's HTTP endpoints (alerts arrive")
+	fmt.Fprintln(w, "over HTTP as Alertmanager sends them), its job queue,")
 	fmt.Fprintln(w, "a SQLite database in a temporary directory, and a fake Slack workspace with")
 	fmt.Fprintln(w, "alice, bob, carol and dave from examples/warroom.yaml.")
 
-	d.heading("1. alice declares an incident")
+	d.heading("1. Alertmanager fires")
 	if err := d.at(14, 2); err != nil {
 		return err
 	}
-	const declare = "declare Checkout API returns 502 sev2 checkout"
-	reply, err := d.command(demoAlice, "payments", declare)
-	if err != nil {
+	detected := time.Date(2026, 11, 3, 14, 0, 30, 0, time.UTC)
+	body := demoAlertmanagerBody("firing", detected, time.Time{})
+	if err := d.alerts("alertmanager", body); err != nil {
 		return err
 	}
-	d.say("alice types in #payments: /incident %s", declare)
-	d.say("Slack shows her, and only her, Warroom's answer:")
-	d.quote(reply)
+	d.say("Alertmanager posts to /hooks/alertmanager: CheckoutHigh5xxRate is firing on api-1 and api-2")
+	d.say("(severity \"error\", which alerts.severity_map makes sev2: at or above declare_at_or_above).")
+	d.say("Warroom stores the body and both alerts, then answers 200:")
+	d.quote(d.lastHook)
+	warning := demoWarningBody(detected)
+	if err := d.alerts("alertmanager", warning); err != nil {
+		return err
+	}
+	d.say("A sev3 warning, CheckoutSlowQueries, arrives in another group: below the threshold.")
 
-	d.heading("2. Warroom's jobs set up the incident")
+	d.heading("2. Warroom's jobs declare the incident and set it up")
 	if err := d.run(); err != nil {
 		return err
 	}
@@ -129,20 +137,36 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 		return err
 	}
 	if len(incs) != 1 {
-		return fmt.Errorf("the declaration made no incident")
+		return fmt.Errorf("the alert declared no incident")
 	}
 	inc := incs[0]
-	d.say("Warroom's jobs create #%s, post and pin the summary, set the topic,", inc.ChannelName)
-	d.say("invite %s and announce %s in #incidents:", strings.Join(d.invited(), ", "), inc.ID)
+	d.say("The alert group declares %s through the same path as /incident declare.", inc.ID)
+	d.say("Warroom's jobs create #%s, post and pin the summary (with the alert counts),", inc.ChannelName)
+	d.say("set the topic, announce %s in #incidents, and post the warning in #payments", inc.ID)
+	d.say("for triage, with a \"Declare incident\" button:")
 	d.callSummary(0)
 	fmt.Fprintf(w, "\nWhat Slack shows now:\n\n")
 	fmt.Fprint(w, sb.Slack.Transcript())
 
-	d.heading("3. People join and work in the channel")
-	calls := len(sb.Slack.Calls())
 	if err := d.at(14, 3); err != nil {
 		return err
 	}
+	sb.Slack.Join(inc.ChannelID, demoAlice)
+	if err := d.event(map[string]any{"type": "member_joined_channel", "user": demoAlice, "channel": inc.ChannelID,
+		"channel_type": "C"}); err != nil {
+		return err
+	}
+	d.say("alice follows the link in #incidents and joins the channel")
+	if _, err := d.command(demoAlice, inc.ChannelID, "lead <@"+demoAlice+"|alice>"); err != nil {
+		return err
+	}
+	d.say("alice: /incident lead @alice (Warroom invites its lead; Slack answers already_in_channel, which counts as done)")
+	if err := d.run(); err != nil {
+		return err
+	}
+
+	d.heading("3. People join and work in the channel")
+	calls := len(sb.Slack.Calls())
 	role := "role comms <@" + demoBob + "|bob>"
 	if _, err := d.command(demoAlice, inc.ChannelID, role); err != nil {
 		return err
@@ -212,13 +236,23 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 	}
 	d.callSummary(calls)
 
-	d.heading("5. alice resolves it")
+	d.heading("5. The alerts resolve, and alice resolves the incident")
 	calls = len(sb.Slack.Calls())
+	if err := d.at(14, 27); err != nil {
+		return err
+	}
+	if err := d.alerts("alertmanager", demoAlertmanagerBody("resolved", detected, time.Date(2026, 11, 3, 14, 26, 30, 0, time.UTC))); err != nil {
+		return err
+	}
+	d.say("Alertmanager posts both alerts again, resolved; Warroom tells the channel and offers a resolve")
+	if err := d.run(); err != nil {
+		return err
+	}
 	if err := d.at(14, 29); err != nil {
 		return err
 	}
 	const resolve = "resolve Rolled back 2026.11.03-1; error rate back to baseline"
-	reply, err = d.command(demoAlice, inc.ChannelID, resolve)
+	reply, err := d.command(demoAlice, inc.ChannelID, resolve)
 	if err != nil {
 		return err
 	}
@@ -328,6 +362,19 @@ func (d *demo) command(user, channel, text string) (string, error) {
 	}
 	reply, _ := resp.JSON["text"].(string)
 	return reply, nil
+}
+
+// alerts posts an alert webhook body, as Alertmanager does.
+func (d *demo) alerts(source string, body []byte) error {
+	resp, err := d.sb.PostAlerts(d.ctx, source, body)
+	if err != nil {
+		return err
+	}
+	if resp.Status != http.StatusOK {
+		return fmt.Errorf("POST /hooks/%s: HTTP %d: %s", source, resp.Status, resp.Body)
+	}
+	d.lastHook = strings.TrimSpace(string(resp.Body))
+	return nil
 }
 
 // event delivers an Events API event, as Slack does.

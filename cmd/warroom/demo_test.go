@@ -28,32 +28,42 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		t.Errorf("demo wrote to stderr:\n%s", stderr)
 	}
 	for _, want := range []string{
-		// alice's ephemeral answer to the declaration.
-		"Declared *INC-1*: Checkout API returns 502 (SEV2, checkout)",
-		// The channel, its topic and the pinned summary with its controls.
-		"#inc-1-checkout-api-returns-502 (topic: SEV2 · Investigating · Lead: @alice",
+		// Alertmanager's webhook, answered after the alerts were stored.
+		`{"status":"ok","body_id":1,"alerts":2,"new":2,"changed":0,"repeated":0,"stale":0,"groups":1}`,
+		// The channel, its topic and the pinned summary with the alert
+		// counts and its controls.
+		"#inc-1-checkout-api-returns-502 (topic: SEV1 · Resolved · Lead: @alice",
 		"@warroom: :rotating_light: INC-1 · SEV2 · Investigating — Checkout API returns 502 📌",
+		"*Alerts* :red_circle: 2 firing · 0 resolved",
+		"*Alerts* :large_green_circle: 0 firing · 2 resolved",
 		"[Change status ▾] [Resolve]",
+		// The warning below the threshold, offered for triage.
+		"#payments\n  [14:02:01] @warroom: :warning: Alert in checkout: Checkout database queries are slow (1 firing, 0 resolved)",
+		"[Declare incident]",
+		// All alerts resolved: a one-click resolve.
+		"All 2 alerts have resolved. If the incident is over, resolve INC-1.",
 		// The announcement in #incidents, first as posted, then as edited.
 		"#incidents\n  [14:02:00] @warroom: :rotating_light: New SEV2 incident INC-1: Checkout API returns 502 — join #inc-1-checkout-api-returns-502\n",
-		"#incidents\n  [14:02:00] @warroom: :white_check_mark: INC-1 resolved after 27m",
+		"#incidents\n  [14:02:00] @warroom: :white_check_mark: INC-1 resolved after 28m",
 		// bob's message, pinned by alice's reaction into the timeline.
 		"[14:04:00] @bob: 502s started right after deploy 2026.11.03-1 :pushpin:×1",
-		"slack.message     slack:U01BOB     502s started right after deploy 2026.11.03-1",
-		"slack.joined      slack:U01BOB     joined the channel",
+		"slack.message       slack:U01BOB     502s started right after deploy 2026.11.03-1",
+		"slack.joined        slack:U01BOB     joined the channel",
+		"alert.firing        alertmanager     CheckoutHigh5xxRate on api-1 fired: Checkout API returns 502",
+		"alert.resolved      alertmanager     CheckoutHigh5xxRate on api-2 resolved",
 		// The changes, as posted in the channel.
 		"@alice made @bob *comms*",
 		"@alice raised the severity from *SEV2* to *SEV1*",
 		"@bob changed the status from *identified* to *monitoring*",
-		"@alice resolved INC-1 after 27m. Summary: Rolled back 2026.11.03-1; error rate back to baseline",
+		"@alice resolved INC-1 after 28m. Summary: Rolled back 2026.11.03-1; error rate back to baseline",
 		// The refused second resolution, seen by bob alone.
 		"@warroom (only @bob sees this): :warning: INC-1 is already resolved.",
 		// The timeline and key times.
 		"INC-1 Checkout API returns 502  [sev1, resolved, checkout]",
-		"severity_changed  slack:U01ALICE   Severity raised from sev2 to sev1",
-		"time to mitigate     12m",
-		"time to resolve      27m",
-		"Slack calls: 29 (each made once; 0 failed jobs)",
+		"severity_changed    slack:U01ALICE   Severity raised from sev2 to sev1",
+		"time to mitigate     13m",
+		"time to resolve      28m",
+		"Slack calls: 36 (each made once, 1 answered with an error; 0 failed jobs)",
 		"Next: run `warroom serve --config examples/warroom.yaml`",
 	} {
 		if !strings.Contains(stdout, want) {
