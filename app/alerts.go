@@ -16,6 +16,7 @@ func AlertPolicy(c config.Alerts) incidents.AlertPolicy {
 		DefaultSeverity:  incidents.Severity(c.DefaultSeverity),
 		DeclareAtOrAbove: incidents.Severity(c.DeclareAtOrAbove),
 		ReopenWithin:     c.ReopenWithin.D(),
+		KeepBodies:       c.KeepBodies.D(),
 	}
 	for k, v := range c.SeverityMap {
 		p.SeverityMap[strings.ToLower(k)] = incidents.Severity(v)

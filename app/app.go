@@ -93,6 +93,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	})
 	a.Alerts = incidents.NewAlertService(a.Incidents, st, AlertPolicy(cfg.Alerts), incidents.WithJobNotify(a.Queue.Notify))
 	a.Queue.Handle(incidents.JobProcessAlerts, jobs.HandlerFunc(a.Alerts.HandleJob))
+	a.Queue.Handle(incidents.JobPruneAlertBodies, jobs.HandlerFunc(a.Alerts.HandlePruneJob))
 	alerthooks.New(alerthooks.Options{
 		Token:    cfg.Webhooks.Token.Reveal(),
 		Ingester: a.Alerts,

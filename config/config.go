@@ -329,6 +329,9 @@ type Alerts struct {
 	// DeclareAtOrAbove is the lowest severity that declares an incident;
 	// lower ones are posted for triage. Default "sev2".
 	DeclareAtOrAbove string `yaml:"declare_at_or_above"`
+	// KeepBodies is how long the raw webhook bodies are kept for audit;
+	// alerts and their history are kept regardless. Default 30d.
+	KeepBodies Duration `yaml:"keep_bodies"`
 	// DefaultSeverity is the severity of alerts whose severity label is
 	// missing or not in SeverityMap. Default "sev3".
 	DefaultSeverity string `yaml:"default_severity"`
@@ -448,6 +451,7 @@ const (
 	DefaultDeclareAtOrAbove = "sev2"
 	DefaultAlertSeverity    = "sev3"
 	DefaultReopenWithin     = Duration(30 * time.Minute)
+	DefaultKeepBodies       = Duration(30 * 24 * time.Hour)
 	DefaultBaseBranch       = "main"
 	DefaultPostmortemPath   = "postmortems"
 	DefaultDigestSchedule   = "CRON_TZ=UTC 0 9 * * MON"
@@ -520,7 +524,7 @@ func (c *Config) result(ps *problems) (*Config, error) {
 // into it, so that alerts.reopen_within keeps its default when absent but
 // may be set to 0.
 func Default() *Config {
-	c := &Config{Alerts: Alerts{ReopenWithin: DefaultReopenWithin}}
+	c := &Config{Alerts: Alerts{ReopenWithin: DefaultReopenWithin, KeepBodies: DefaultKeepBodies}}
 	c.applyDefaults()
 	return c
 }

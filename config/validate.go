@@ -404,6 +404,9 @@ func (v *validator) alerts() {
 	if a.ReopenWithin < 0 {
 		v.add("alerts.reopen_within", "must not be negative")
 	}
+	if a.KeepBodies < Duration(time.Hour) {
+		v.add("alerts.keep_bodies", "must be at least 1h")
+	}
 	if a.Routes != nil {
 		a.Routes = slices.Clone(a.Routes)
 	}

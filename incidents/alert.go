@@ -153,6 +153,9 @@ type AlertPolicy struct {
 	ReopenWithin time.Duration
 	// Routes are tried in order; the first that matches wins.
 	Routes []AlertRoute
+	// KeepBodies is how long raw webhook bodies are kept for audit
+	// (default 30 days); alerts and their changes are kept regardless.
+	KeepBodies time.Duration
 }
 
 // Routed is where the policy sends one alert.
@@ -176,6 +179,9 @@ func (p *AlertPolicy) withDefaults() {
 	}
 	if !p.DeclareAtOrAbove.Valid() {
 		p.DeclareAtOrAbove = Sev2
+	}
+	if p.KeepBodies <= 0 {
+		p.KeepBodies = 30 * 24 * time.Hour
 	}
 }
 

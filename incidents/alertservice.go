@@ -31,6 +31,10 @@ const (
 // incident. Its payload is ProcessAlertsJob.
 const JobProcessAlerts = "alerts.process"
 
+// JobPruneAlertBodies deletes raw webhook bodies older than
+// AlertPolicy.KeepBodies. Ingesting enqueues it at most once an hour.
+const JobPruneAlertBodies = "alerts.prune_bodies"
+
 // ProcessAlertsJob is JobProcessAlerts's payload.
 type ProcessAlertsJob struct {
 	Group int64 `json:"group"`
@@ -83,9 +87,10 @@ type AlertService struct {
 	listeners []AlertListener
 	notify    func() // called after a commit that queued jobs
 
-	mu      sync.Mutex
-	queue   []*pendingBody
-	leading bool
+	mu        sync.Mutex
+	queue     []*pendingBody
+	leading   bool
+	nextPrune time.Time // when ingesting next enqueues JobPruneAlertBodies
 }
 
 // AlertOption configures an AlertService.
@@ -218,7 +223,11 @@ func (a *AlertService) ingestTx(ctx context.Context, bodies []*pendingBody) erro
 			p.res = res
 		}
 		n, err := in.flush(ctx)
-		queued = n > 0
+		if err != nil {
+			return err
+		}
+		pruned, err := a.queuePrune(ctx, tx, in.now)
+		queued = n > 0 || pruned
 		return err
 	})
 	if err == nil && queued {
@@ -415,6 +424,37 @@ func (a *AlertService) queueProcess(ctx context.Context, tx AlertTx, g *AlertGro
 		Payload:   payload,
 		RunAt:     runAt,
 	})
+	return err
+}
+
+// queuePrune enqueues JobPruneAlertBodies once per hour of the clock (the
+// key names the hour, so restarts do not repeat it).
+func (a *AlertService) queuePrune(ctx context.Context, tx AlertTx, now time.Time) (bool, error) {
+	a.mu.Lock()
+	due := !now.Before(a.nextPrune)
+	if due {
+		a.nextPrune = now.Truncate(time.Hour).Add(time.Hour)
+	}
+	a.mu.Unlock()
+	if !due {
+		return false, nil
+	}
+	hour := now.Truncate(time.Hour)
+	return tx.Enqueue(ctx, jobs.NewJob{
+		Kind:    JobPruneAlertBodies,
+		Key:     fmt.Sprintf("%s:%d", JobPruneAlertBodies, hour.Unix()),
+		Payload: []byte(strconv.FormatInt(hour.Add(-a.policy.KeepBodies).UnixMilli(), 10)),
+	})
+}
+
+// HandlePruneJob runs JobPruneAlertBodies: it deletes the bodies received
+// before the time in its payload (milliseconds since the epoch).
+func (a *AlertService) HandlePruneJob(ctx context.Context, j jobs.Job) error {
+	ms, err := strconv.ParseInt(string(j.Payload), 10, 64)
+	if err != nil {
+		return jobs.Permanent(fmt.Errorf("bad %s payload %q", JobPruneAlertBodies, j.Payload))
+	}
+	_, err = a.store.PruneAlertBodies(ctx, time.UnixMilli(ms))
 	return err
 }
 

@@ -435,3 +435,27 @@ func TestAlertIngestRefusesInvalidBatch(t *testing.T) {
 		t.Fatalf("err = %v, want a validation error", err)
 	}
 }
+
+func TestAlertBodiesArePrunedAfterKeepBodies(t *testing.T) {
+	p := examplePolicy()
+	p.KeepBodies = 30 * 24 * time.Hour
+	r := newAlertRig(t, p)
+	r.q.Handle(incidents.JobPruneAlertBodies, jobs.HandlerFunc(r.alerts.HandlePruneJob))
+	t0 := r.clk.Now()
+	r.ingest(alertOf("old", "g1", "X", "warning", incidents.AlertFiring, t0))
+	r.process()
+	r.clk.Advance(31 * 24 * time.Hour)
+	r.ingest(alertOf("new", "g1", "X", "warning", incidents.AlertFiring, r.clk.Now()))
+	r.process()
+	// The prune job of the second body's hour removed the first body.
+	if n, err := r.st.PruneAlertBodies(r.ctx, t0.Add(time.Hour)); err != nil || n != 0 {
+		t.Fatalf("the 31-day-old body is still there: pruning it now removed %d (%v)", n, err)
+	}
+	if n, err := r.st.PruneAlertBodies(r.ctx, r.clk.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("the recent body was pruned too early: %d left (%v)", n, err)
+	}
+	// Alerts outlive their bodies.
+	if _, err := r.st.AlertByFingerprint(r.ctx, incidents.SourceAlertmanager, "old"); err != nil {
+		t.Fatal(err)
+	}
+}
