@@ -115,8 +115,8 @@ func TestAlertDeclaresIncidentWithChannelAndOffersResolveWhenAllResolve(t *testi
 	const group = `{}/{service="checkout"}:{alertname="CheckoutHigh5xxRate"}`
 	firing := func() []byte {
 		return amBody(group, "firing", start,
-			amAlert("fp-a", "CheckoutHigh5xxRate", "error", "Checkout API returns 502"),
-			amAlert("fp-b", "CheckoutHigh5xxRate", "error", "Checkout API returns 502 <!channel>"))
+			amAlert("fp-a", "CheckoutHigh5xxRate", "error", "Checkout API returns 502 <!channel>"),
+			amAlert("fp-b", "CheckoutHigh5xxRate", "error", "Checkout API returns 502"))
 	}
 	if out := e.post(firing()); out["new"] != 2.0 {
 		t.Fatalf("answer %v", out)
@@ -157,10 +157,36 @@ func TestAlertDeclaresIncidentWithChannelAndOffersResolveWhenAllResolve(t *testi
 	if sum := e.summary(inc); !strings.Contains(string(sum.Blocks), "0 firing · 2 resolved") {
 		t.Fatalf("summary after resolution: %s", sum.Blocks)
 	}
-	for _, m := range e.sb.Slack.Messages("") {
-		if strings.Contains(m.Text, "<!channel>") || strings.Contains(string(m.Blocks), "<!channel>") {
-			t.Fatalf("alert text pinged the channel: %s", m.Text)
+	// The JSON API lists the incident's alerts with their history.
+	var api struct {
+		Firing, Resolved int
+		Alerts           []struct {
+			Fingerprint, Status string
+			Labels              map[string]string
+			History             []struct{ Status string }
 		}
+	}
+	if code, err := e.sb.API(e.ctx, "/api/incidents/"+inc.ID.String()+"/alerts", &api); err != nil || code != 200 {
+		t.Fatalf("GET alerts: %d %v", code, err)
+	}
+	if api.Firing != 0 || api.Resolved != 2 || len(api.Alerts) != 2 || api.Alerts[0].Labels["alertname"] != "CheckoutHigh5xxRate" ||
+		len(api.Alerts[0].History) != 2 || api.Alerts[0].History[0].Status != "firing" || api.Alerts[0].History[1].Status != "resolved" {
+		t.Fatalf("GET alerts: %+v", api)
+	}
+	// The alert's "<!channel>" is shown, escaped, and pings no one.
+	escaped := 0
+	for _, ch := range e.sb.Slack.Channels() {
+		for _, m := range e.sb.Slack.Messages(ch.ID) {
+			if strings.Contains(m.Text, "<!channel>") || strings.Contains(string(m.Blocks), "<!channel>") {
+				t.Fatalf("alert text pinged #%s: %s", ch.Name, m.Text)
+			}
+			if strings.Contains(m.Text, "&lt;!channel&gt;") {
+				escaped++
+			}
+		}
+	}
+	if escaped == 0 {
+		t.Fatal("the alert's title is not in any message")
 	}
 	// One click resolves.
 	resp, err := e.sb.Driver.Interaction(e.ctx, map[string]any{

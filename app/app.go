@@ -84,6 +84,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	})
 	a.Server = server.New(server.Options{
 		Incidents: st,
+		Alerts:    st,
 		Ready:     a.ready,
 		APIToken:  cfg.API.Token.Reveal(),
 		PublicURL: cfg.Server.PublicURL,

@@ -17,6 +17,7 @@
 //	GET /api/incidents                ?status=open|resolved|all (default open), ?service=, ?limit=1..1000 (default 100)
 //	GET /api/incidents/{id}           id is 42 or INC-42
 //	GET /api/incidents/{id}/timeline
+//	GET /api/incidents/{id}/alerts    ?limit=1..1000 (default 100): firing first, each with its history
 //
 // The /api routes need "Authorization: Bearer <token>". A missing or wrong
 // token gets 401 with "WWW-Authenticate: Bearer". When Options.APIToken is
@@ -95,6 +96,9 @@ type Options struct {
 	// Incidents is the read side for the JSON API and the warroom_incidents
 	// gauge. When nil, the API is off and the gauge is not registered.
 	Incidents incidents.Reader
+	// Alerts is the read side of incidents' alerts, for
+	// /api/incidents/{id}/alerts. Nil leaves that route answering 404.
+	Alerts AlertReader
 	// Ready reports whether Warroom can serve: the database is reachable and
 	// its migrations are applied. Its error text is shown on /readyz, which
 	// needs no token, so it should name the problem without secrets. Nil
@@ -166,6 +170,7 @@ func New(opts Options) *Server {
 	s.mux.Handle("GET /api/incidents", s.api(s.listIncidents))
 	s.mux.Handle("GET /api/incidents/{id}", s.api(s.getIncident))
 	s.mux.Handle("GET /api/incidents/{id}/timeline", s.api(s.getTimeline))
+	s.mux.Handle("GET /api/incidents/{id}/alerts", s.api(s.getAlerts))
 	return s
 }
 

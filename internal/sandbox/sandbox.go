@@ -31,6 +31,9 @@ const SigningSecret = "sandbox-signing-secret"
 // WebhookToken is the webhook token the sandbox's app uses.
 const WebhookToken = "sandbox-webhook-token"
 
+// APIToken is the JSON API token the sandbox's app uses.
+const APIToken = "sandbox-api-token"
+
 // Options configure a sandbox. The zero value runs the shipped example
 // config on a database in dir.
 type Options struct {
@@ -93,6 +96,7 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		"SLACK_SIGNING_SECRET":  SigningSecret,
 		"WARROOM_SLACK_API_URL": s.Slack.APIURL(),
 		"WARROOM_WEBHOOK_TOKEN": WebhookToken,
+		"WARROOM_API_TOKEN":     APIToken,
 	}
 	for k, v := range opts.Env {
 		env[k] = v
@@ -186,6 +190,22 @@ func (s *Sandbox) PostAlerts(ctx context.Context, source string, body []byte) (s
 	}
 	_ = json.Unmarshal(out.Body, &out.JSON)
 	return out, nil
+}
+
+// API GETs path from the JSON API with the API token and decodes the
+// answer into out.
+func (s *Sandbox) API(ctx context.Context, path string, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Server.URL+path, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+APIToken)
+	resp, err := s.Server.Client().Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(out)
 }
 
 // Close stops the server and the fake and closes the database.
