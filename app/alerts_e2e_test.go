@@ -134,6 +134,14 @@ func TestAlertDeclaresIncidentWithChannelAndOffersResolveWhenAllResolve(t *testi
 	if !strings.Contains(string(sum.Blocks), "2 firing · 0 resolved") || !strings.Contains(string(sum.Blocks), "CheckoutHigh5xxRate ×2") {
 		t.Fatalf("summary does not show the alerts: %s", sum.Blocks)
 	}
+	reply, err := e.sb.Driver.Command(e.ctx, "U01ALICE", inc.ChannelID, "alerts")
+	if err != nil || reply.Status != 200 {
+		t.Fatalf("/incident alerts: %v %+v", err, reply)
+	}
+	if text, _ := reply.JSON["text"].(string); !strings.Contains(text, "2 firing · 0 resolved") ||
+		!strings.Contains(text, "*CheckoutHigh5xxRate*") || !strings.Contains(text, "|Silence>") {
+		t.Fatalf("/incident alerts answered %q", text)
+	}
 	if len(e.messages("#incidents", "New SEV2 incident "+inc.ID.String())) != 1 {
 		t.Fatalf("no announcement: %v", e.sb.Slack.Messages("#incidents"))
 	}

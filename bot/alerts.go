@@ -232,3 +232,77 @@ func (b *Bot) declareAlerts(ctx context.Context, value string, actor incidents.A
 	_, err = b.opts.Alerts.DeclareGroup(ctx, id, actor)
 	return err
 }
+
+// maxAlertList is how many alerts /incident alerts lists.
+const maxAlertList = 15
+
+// runAlerts answers /incident alerts: the incident's alerts, firing first,
+// with their runbook and source links.
+func (b *Bot) runAlerts(ctx context.Context, r *Request) (Reply, error) {
+	counts, err := b.opts.Store.IncidentAlertCounts(ctx, r.Incident.ID, 0)
+	if err != nil {
+		return Reply{}, err
+	}
+	alerts, err := b.opts.Store.IncidentAlerts(ctx, r.Incident.ID, maxAlertList)
+	if err != nil {
+		return Reply{}, err
+	}
+	text, blocks := b.render.Alerts(r.Incident, counts, alerts)
+	return Reply{Text: text, Blocks: blocks}, nil
+}
+
+// Alerts lists an incident's alerts for /incident alerts.
+func (r *Renderer) Alerts(inc *incidents.Incident, counts incidents.AlertCounts, alerts []incidents.StoredAlert) (string, []slack.Block) {
+	if counts.Total() == 0 {
+		return fmt.Sprintf("%s has no alerts: it was declared by hand.", inc.ID), nil
+	}
+	head := fmt.Sprintf("*Alerts of %s*: %d firing · %d resolved", inc.ID, counts.Firing, counts.Resolved)
+	lines := make([]string, 0, len(alerts))
+	for _, a := range alerts {
+		emoji := ":red_circle:"
+		if a.Status == incidents.AlertResolved {
+			emoji = ":large_green_circle:"
+		}
+		line := emoji + " *" + Escape(a.Name()) + "*"
+		for _, l := range []string{"instance", "pod", "host", "node"} {
+			if v := a.Labels[l]; v != "" {
+				line += " on " + Escape(v)
+				break
+			}
+		}
+		if a.Title != "" && a.Title != a.Name() {
+			line += ": " + cutMrkdwn(Escape(a.Title), 200)
+		}
+		var links []string
+		if a.RunbookURL != "" {
+			links = append(links, slackLink(a.RunbookURL, "runbook"))
+		}
+		if a.GeneratorURL != "" {
+			links = append(links, slackLink(a.GeneratorURL, "source"))
+		}
+		for _, l := range a.Links {
+			links = append(links, slackLink(l.URL, l.Title))
+		}
+		if len(links) > 0 {
+			line += " · " + strings.Join(links, " · ")
+		}
+		lines = append(lines, line)
+	}
+	if more := counts.Total() - len(alerts); more > 0 {
+		lines = append(lines, fmt.Sprintf("… and %d more: GET /api/incidents/%d/alerts lists them all.", more, inc.ID))
+	}
+	text := head + "\n" + strings.Join(lines, "\n")
+	return text, []slack.Block{section(cutMrkdwn(text, maxSectionText))}
+}
+
+// slackLink is a mrkdwn link to an http(s) URL, with the label escaped;
+// anything else is shown as escaped text.
+func slackLink(u, label string) string {
+	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		return Escape(label)
+	}
+	// "|" and ">" end a link in mrkdwn; URLs from alerts are percent-encoded
+	// by the parsers, so these only appear if a sender put them there.
+	u = strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C").Replace(u)
+	return "<" + u + "|" + Escape(label) + ">"
+}

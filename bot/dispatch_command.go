@@ -171,6 +171,7 @@ func (b *Bot) addCoreCommands() {
 		{Name: "role", Args: "<lead|comms> @user", Help: "Give someone a role", InIncident: true, Run: b.runRole},
 		{Name: "note", Args: "<text>", Help: "Add a note to the timeline", InIncident: true, Run: b.runNote},
 		{Name: "timeline", Help: "Show the timeline", InIncident: true, Run: b.runTimeline},
+		{Name: "alerts", Help: "List the incident's alerts, firing first", InIncident: true, Run: b.runAlerts},
 		{Name: "resolve", Args: "[summary]", Help: "Resolve the incident", InIncident: true, Run: b.runResolve},
 		{Name: "reopen", Args: "[reason]", Help: "Reopen the resolved incident", InIncident: true, Run: b.runReopen},
 	} {

@@ -31,6 +31,9 @@ type Store interface {
 	// IncidentAlertCounts counts an incident's alerts, with at most names
 	// alert names.
 	IncidentAlertCounts(ctx context.Context, id incidents.ID, names int) (incidents.AlertCounts, error)
+	// IncidentAlerts lists an incident's alerts, firing first, at most
+	// limit.
+	IncidentAlerts(ctx context.Context, id incidents.ID, limit int) ([]incidents.StoredAlert, error)
 	// AlertGroup reads an alert group.
 	AlertGroup(ctx context.Context, id int64) (*incidents.AlertGroup, error)
 	// GroupAlertCounts counts a group's alerts that changed at or after
