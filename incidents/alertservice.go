@@ -210,10 +210,17 @@ func (a *AlertService) commit(ctx context.Context, bodies []*pendingBody) {
 	}
 }
 
-// ingestTx stores bodies in one transaction and sets their results.
-func (a *AlertService) ingestTx(ctx context.Context, bodies []*pendingBody) error {
+// ingestTx stores bodies in one transaction and sets their results. A
+// panic (a bug) becomes an error, so that the callers waiting on this
+// commit are answered and the next one can lead.
+func (a *AlertService) ingestTx(ctx context.Context, bodies []*pendingBody) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("storing alerts: panic: %v", p)
+		}
+	}()
 	queued := false
-	err := a.store.WithAlertTx(ctx, func(tx AlertTx) error {
+	err = a.store.WithAlertTx(ctx, func(tx AlertTx) error {
 		in := &ingest{a: a, tx: tx, now: a.incidents.Now(), groups: map[string]*ingestGroup{}}
 		for _, p := range bodies {
 			res, err := in.body(ctx, p.batch)

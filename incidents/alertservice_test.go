@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -457,5 +458,36 @@ func TestAlertBodiesArePrunedAfterKeepBodies(t *testing.T) {
 	// Alerts outlive their bodies.
 	if _, err := r.st.AlertByFingerprint(r.ctx, incidents.SourceAlertmanager, "old"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// panickyStore panics inside every alert transaction, as a bug would.
+type panickyStore struct{ *sqlite.Store }
+
+func (panickyStore) WithAlertTx(context.Context, func(incidents.AlertTx) error) error {
+	panic("bug")
+}
+
+func TestAlertIngestSurvivesAPanickingCommit(t *testing.T) {
+	r := newAlertRig(t, examplePolicy())
+	svc := incidents.NewAlertService(r.svc, panickyStore{r.st}, examplePolicy())
+	batch := func() *incidents.AlertBatch {
+		return &incidents.AlertBatch{Source: "generic", Alerts: []incidents.Alert{alertOf("p", "g", "X", "critical", incidents.AlertFiring, time.Time{})}}
+	}
+	// Twice, and concurrently: each caller gets an error, none waits forever
+	// on a leader that died.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := svc.Ingest(r.ctx, batch()); err == nil || !strings.Contains(err.Error(), "panic") {
+				t.Errorf("Ingest = %v, want the panic as an error", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := svc.Ingest(r.ctx, batch()); err == nil {
+		t.Error("Ingest after panics succeeded on a store that panics")
 	}
 }
