@@ -66,23 +66,13 @@ type alert struct {
 
 // fastMessage is message decoded in one pass, for bodies without mistakes.
 type fastMessage struct {
-	Version           string            `json:"version"`
-	GroupKey          string            `json:"groupKey"`
-	Receiver          string            `json:"receiver"`
-	GroupLabels       map[string]string `json:"groupLabels"`
-	CommonAnnotations map[string]string `json:"commonAnnotations"`
-	ExternalURL       string            `json:"externalURL"`
-	Alerts            []fastAlert       `json:"alerts"`
-}
-
-type fastAlert struct {
-	Status       string            `json:"status"`
-	Labels       map[string]string `json:"labels"`
-	Annotations  map[string]string `json:"annotations"`
-	StartsAt     string            `json:"startsAt"`
-	EndsAt       string            `json:"endsAt"`
-	GeneratorURL string            `json:"generatorURL"`
-	Fingerprint  string            `json:"fingerprint"`
+	Version           string             `json:"version"`
+	GroupKey          string             `json:"groupKey"`
+	Receiver          string             `json:"receiver"`
+	GroupLabels       map[string]string  `json:"groupLabels"`
+	CommonAnnotations map[string]string  `json:"commonAnnotations"`
+	ExternalURL       string             `json:"externalURL"`
+	Alerts            []alertjson.Common `json:"alerts"`
 }
 
 // Parse converts an Alertmanager webhook body to a batch. Its errors are
@@ -168,14 +158,7 @@ func parseFast(body []byte, m *fastMessage) (*incidents.AlertBatch, error) {
 		Raw:         body,
 	}
 	for i := range m.Alerts {
-		in := &m.Alerts[i]
-		if in.Labels == nil {
-			in.Labels = map[string]string{}
-		}
-		if in.Annotations == nil {
-			in.Annotations = map[string]string{}
-		}
-		a, err := convert(fmt.Sprintf("alerts[%d]", i), in, externalURL)
+		a, err := convert(fmt.Sprintf("alerts[%d]", i), &m.Alerts[i], externalURL)
 		if err != nil {
 			return nil, err
 		}
@@ -200,41 +183,20 @@ func parseAlert(field string, raw json.RawMessage, externalURL string) (incident
 	if err != nil {
 		return incidents.Alert{}, err
 	}
-	return convert(field, &fastAlert{Status: in.Status, Labels: labels, Annotations: annotations, StartsAt: in.StartsAt,
+	return convert(field, &alertjson.Common{Status: in.Status, Labels: labels, Annotations: annotations, StartsAt: in.StartsAt,
 		EndsAt: in.EndsAt, GeneratorURL: in.GeneratorURL, Fingerprint: in.Fingerprint}, externalURL)
 }
 
 // convert checks and converts one decoded alert.
-func convert(field string, in *fastAlert, externalURL string) (incidents.Alert, error) {
-	labels, annotations := in.Labels, in.Annotations
-	status, err := alertjson.ParseStatus(field+".status", in.Status)
+func convert(field string, in *alertjson.Common, externalURL string) (incidents.Alert, error) {
+	a, err := in.Alert(field)
 	if err != nil {
 		return incidents.Alert{}, err
 	}
-	startsAt, err := alertjson.ParseTime(field+".startsAt", in.StartsAt)
-	if err != nil {
-		return incidents.Alert{}, err
-	}
-	endsAt, err := alertjson.ParseTime(field+".endsAt", in.EndsAt)
-	if err != nil {
-		return incidents.Alert{}, err
-	}
-	fp := strings.TrimSpace(in.Fingerprint)
-	if fp == "" {
-		fp = alertjson.Fingerprint(labels)
-	}
-	a := incidents.Alert{
-		Fingerprint: fp,
-		Status:      status,
-		Labels:      labels,
-		Annotations: annotations,
-		Title:       alertjson.FirstNonEmpty(annotations["summary"], labels["alertname"], "Alert "+fp),
-		Description: alertjson.FirstNonEmpty(annotations["description"], annotations["message"]),
-		StartsAt:    startsAt,
-		EndsAt:      endsAt,
-		RunbookURL:  firstURL(annotations["runbook_url"], annotations["runbook"]),
-	}
-	a.GeneratorURL, _ = alertjson.HTTPURL(in.GeneratorURL)
+	labels, annotations := a.Labels, a.Annotations
+	a.Title = alertjson.FirstNonEmpty(annotations["summary"], labels["alertname"], "Alert "+a.Fingerprint)
+	a.Description = alertjson.FirstNonEmpty(annotations["description"], annotations["message"])
+	a.RunbookURL = firstURL(annotations["runbook_url"], annotations["runbook"])
 	for _, name := range []string{"dashboard", "dashboard_url", "grafana_url"} {
 		if u, ok := alertjson.HTTPURL(annotations[name]); ok && !hasLink(a.Links, u) {
 			a.Links = append(a.Links, incidents.Link{Title: "Dashboard", URL: u})

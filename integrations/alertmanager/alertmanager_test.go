@@ -1,82 +1,21 @@
 package alertmanager
 
 import (
-	"errors"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/integrations/internal/alerttest"
 )
 
-func readBody(t *testing.T, name string) []byte {
-	t.Helper()
-	body, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
-}
-
-func mustParse(t *testing.T, body []byte) *incidents.AlertBatch {
-	t.Helper()
-	b, err := Parse(body)
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	if err := b.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	return b
-}
-
-func utc(s string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
-}
-
-// checkBatch compares every field of got with want, except Raw, which must be
-// body.
-func checkBatch(t *testing.T, got *incidents.AlertBatch, body []byte, want incidents.AlertBatch) {
-	t.Helper()
-	if string(got.Raw) != string(body) {
-		t.Errorf("Raw is not the body")
-	}
-	if got.Source != want.Source || got.Receiver != want.Receiver || got.ExternalURL != want.ExternalURL || got.Title != want.Title {
-		t.Errorf("batch = {Source:%q Receiver:%q ExternalURL:%q Title:%q}, want {Source:%q Receiver:%q ExternalURL:%q Title:%q}",
-			got.Source, got.Receiver, got.ExternalURL, got.Title, want.Source, want.Receiver, want.ExternalURL, want.Title)
-	}
-	if len(got.Alerts) != len(want.Alerts) {
-		t.Fatalf("%d alerts, want %d", len(got.Alerts), len(want.Alerts))
-	}
-	for i := range want.Alerts {
-		g, w := got.Alerts[i], want.Alerts[i]
-		for _, tm := range []struct {
-			name      string
-			got, want time.Time
-		}{{"StartsAt", g.StartsAt, w.StartsAt}, {"EndsAt", g.EndsAt, w.EndsAt}} {
-			if !tm.got.Equal(tm.want) || tm.got.IsZero() != tm.want.IsZero() || tm.got.Location() != time.UTC {
-				t.Errorf("alert %d: %s = %v (%v), want %v in UTC", i, tm.name, tm.got, tm.got.Location(), tm.want)
-			}
-		}
-		g.StartsAt, g.EndsAt, w.StartsAt, w.EndsAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-		if !reflect.DeepEqual(g, w) {
-			t.Errorf("alert %d:\n got %#v\nwant %#v", i, g, w)
-		}
-	}
-}
-
 func TestParseAlertmanager025(t *testing.T) {
-	body := readBody(t, "v0.25.json")
-	got := mustParse(t, body)
+	body := alerttest.ReadBody(t, "v0.25.json")
+	got := alerttest.MustParse(t, Parse, body)
 	const groupKey = `{}/{team="payments"}:{service="checkout"}`
-	checkBatch(t, got, body, incidents.AlertBatch{
+	alerttest.CheckBatch(t, got, body, incidents.AlertBatch{
 		Source:      incidents.SourceAlertmanager,
 		Receiver:    "warroom",
 		ExternalURL: "http://alertmanager.example.com:9093",
@@ -94,7 +33,7 @@ func TestParseAlertmanager025(t *testing.T) {
 			},
 			Title:        "Checkout error rate above 5%",
 			Description:  "5.3% of checkout requests failed in the last 5 minutes (threshold 5%).",
-			StartsAt:     utc("2026-11-21T09:58:12.345Z"),
+			StartsAt:     alerttest.UTC("2026-11-21T09:58:12.345Z"),
 			EndsAt:       time.Time{}, // "0001-01-01T00:00:00Z"
 			GeneratorURL: "http://prometheus-0.example.com:9090/graph?g0.expr=sum+by+%28service%29+%28rate%28http_requests_total%7Bcode%3D~%225..%22%2Cservice%3D%22checkout%22%7D%5B5m%5D%29%29+%3E+0.05&g0.tab=1",
 			RunbookURL:   "https://runbooks.example.com/checkout/high-error-rate",
@@ -110,8 +49,8 @@ func TestParseAlertmanager025(t *testing.T) {
 			Annotations:  map[string]string{"message": "p99 latency of /api/cart was 2.4s.", "runbook": "https://runbooks.example.com/checkout/high-latency"},
 			Title:        "HighLatency",                        // no summary: the alert name
 			Description:  "p99 latency of /api/cart was 2.4s.", // no description: the message
-			StartsAt:     utc("2026-11-21T09:41:07.81Z"),
-			EndsAt:       utc("2026-11-21T10:03:07.81Z"),
+			StartsAt:     alerttest.UTC("2026-11-21T09:41:07.81Z"),
+			EndsAt:       alerttest.UTC("2026-11-21T10:03:07.81Z"),
 			GeneratorURL: "http://prometheus-0.example.com:9090/graph?g0.expr=histogram_quantile%280.99%2C+sum+by+%28le%2C+route%29+%28rate%28http_request_duration_seconds_bucket%7Bservice%3D%22checkout%22%7D%5B5m%5D%29%29%29+%3E+1&g0.tab=1",
 			RunbookURL:   "https://runbooks.example.com/checkout/high-latency", // no runbook_url: the runbook
 			Links: []incidents.Link{
@@ -125,8 +64,8 @@ func TestParseAlertmanager025(t *testing.T) {
 // with notification_reason (0.32) and routeLabels (0.34), which Warroom does
 // not read.
 func TestParseCurrentAlertmanager(t *testing.T) {
-	body := readBody(t, "v0.34.json")
-	got := mustParse(t, body)
+	body := alerttest.ReadBody(t, "v0.34.json")
+	got := alerttest.MustParse(t, Parse, body)
 	const groupKey = `{}/{namespace=~"shop|cart"}:{alertname="KubePodCrashLooping", namespace="shop"}`
 	const runbook = "https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubepodcrashlooping"
 	const generator = "https://prometheus.example.com/graph?g0.expr=max_over_time%28kube_pod_container_status_waiting_reason%7Bjob%3D%22kube-state-metrics%22%2Creason%3D%22CrashLoopBackOff%22%7D%5B5m%5D%29+%3E%3D+1&g0.tab=1"
@@ -139,7 +78,7 @@ func TestParseCurrentAlertmanager(t *testing.T) {
 			`", prometheus="monitoring/k8s", reason="CrashLoopBackOff", severity="warning", team="payments"}`
 		return incidents.Link{Title: "Silence", URL: "https://alertmanager.example.com/#/silences/new?filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")}
 	}
-	checkBatch(t, got, body, incidents.AlertBatch{
+	alerttest.CheckBatch(t, got, body, incidents.AlertBatch{
 		Source:      incidents.SourceAlertmanager,
 		Receiver:    "warroom",
 		ExternalURL: "https://alertmanager.example.com", // without the trailing slash
@@ -156,7 +95,7 @@ func TestParseCurrentAlertmanager(t *testing.T) {
 			},
 			Title:        "Pod is crash looping.",
 			Description:  `Pod shop/checkout-worker-7d9c5b8f6-x2x4q (worker) is in waiting state (reason: "CrashLoopBackOff").`,
-			StartsAt:     utc("2026-11-21T10:12:31.409Z"),
+			StartsAt:     alerttest.UTC("2026-11-21T10:12:31.409Z"),
 			GeneratorURL: generator,
 			RunbookURL:   runbook,
 			Links:        []incidents.Link{silence("checkout-worker-7d9c5b8f6-x2x4q", "worker")},
@@ -172,8 +111,8 @@ func TestParseCurrentAlertmanager(t *testing.T) {
 			},
 			Title:        "Pod is crash looping.",
 			Description:  `Pod shop/checkout-api-5f6d8c7b9-kq2lp (api) is in waiting state (reason: "CrashLoopBackOff").`,
-			StartsAt:     utc("2026-11-21T10:02:31.409Z"),
-			EndsAt:       utc("2026-11-21T10:17:01.409Z"), // sent as 11:17:01.409+01:00
+			StartsAt:     alerttest.UTC("2026-11-21T10:02:31.409Z"),
+			EndsAt:       alerttest.UTC("2026-11-21T10:17:01.409Z"), // sent as 11:17:01.409+01:00
 			GeneratorURL: generator,
 			RunbookURL:   runbook,
 			Links:        []incidents.Link{silence("checkout-api-5f6d8c7b9-kq2lp", "api")},
@@ -192,7 +131,7 @@ func TestComputedFingerprintIgnoresOrder(t *testing.T) {
 	}
 	for _, labels := range orders {
 		for range 20 { // map iteration order varies from run to run
-			b := mustParse(t, []byte(`{"alerts":[{"status":"firing","labels":{`+labels+`}}]}`))
+			b := alerttest.MustParse(t, Parse, []byte(`{"alerts":[{"status":"firing","labels":{`+labels+`}}]}`))
 			if got := b.Alerts[0].Fingerprint; got != "bc576f6ab8f77a12" {
 				t.Fatalf("labels {%s}: fingerprint %s, want bc576f6ab8f77a12 as Alertmanager computes it", labels, got)
 			}
@@ -226,7 +165,7 @@ func TestParseFallbacksAndSanitising(t *testing.T) {
 			"fingerprint": "  "
 		}]
 	}`)
-	b := mustParse(t, body)
+	b := alerttest.MustParse(t, Parse, body)
 	if b.Receiver != "team.db+ops" {
 		t.Errorf("Receiver = %q, want the name without Alertmanager's regexp quoting", b.Receiver)
 	}
@@ -263,7 +202,7 @@ func TestParseFallbacksAndSanitising(t *testing.T) {
 
 func TestParseMinimalAlert(t *testing.T) {
 	// No version, no labels or annotations objects at all.
-	b := mustParse(t, []byte(`{"alerts":[{"status":"resolved"}]}`))
+	b := alerttest.MustParse(t, Parse, []byte(`{"alerts":[{"status":"resolved"}]}`))
 	a := b.Alerts[0]
 	if a.Labels == nil || a.Annotations == nil {
 		t.Errorf("Labels, Annotations = %#v, %#v; want empty maps", a.Labels, a.Annotations)
@@ -321,6 +260,8 @@ func TestParseErrors(t *testing.T) {
 		{"annotation object", `{"alerts": [{"status": "firing", "annotations": {"summary": {"text": "x"}}}]}`, "alerts[0].annotations.summary", `field "alerts[0].annotations.summary" must be a string, not an object`},
 		{"group label bool", `{"groupLabels": {"alertname": false}, "alerts": [` + ok + `]}`, "groupLabels.alertname", `field "groupLabels.alertname" must be a string, not true or false`},
 		{"common annotations string", `{"commonAnnotations": "x", "alerts": [` + ok + `]}`, "commonAnnotations", `field "commonAnnotations" must be an object, not a string`},
+		// Wrong labels or annotations are named before a wrong status.
+		{"labels before status", `{"alerts": [{"status": "ok", "labels": {"zone": 1}}]}`, "alerts[0].labels.zone", `must be a string, not a number`},
 		{"startsAt word", `{"alerts": [{"status": "firing", "startsAt": "yesterday"}]}`, "alerts[0].startsAt", `field "alerts[0].startsAt" is not an RFC 3339 time: "yesterday"`},
 		{"endsAt with a space", `{"alerts": [{"status": "resolved", "endsAt": "2026-11-21 10:00:00"}]}`, "alerts[0].endsAt", `field "alerts[0].endsAt" is not an RFC 3339 time: "2026-11-21 10:00:00"`},
 		{"startsAt number", `{"alerts": [{"status": "firing", "startsAt": 1700000000}]}`, "alerts[0].startsAt", `field "alerts[0].startsAt" must be a string, not a number`},
@@ -328,25 +269,13 @@ func TestParseErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b, err := Parse([]byte(c.body))
-			if err == nil {
-				t.Fatalf("Parse = %+v, want an error", b)
-			}
-			var ve *incidents.ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("error %T %v, want *incidents.ValidationError", err, err)
-			}
-			if ve.Field != c.field || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error (field %q) %q; want field %q and a message containing %q", ve.Field, err, c.field, c.want)
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q has more than one line", err)
-			}
+			alerttest.CheckInvalid(t, b, err, c.field, c.want)
 		})
 	}
 }
 
 func TestParseIgnoresUnknownAndUnreadFields(t *testing.T) {
-	b := mustParse(t, []byte(`{
+	b := alerttest.MustParse(t, Parse, []byte(`{
 		"version": "4",
 		"truncatedAlerts": "a few",
 		"status": 3,

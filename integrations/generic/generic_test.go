@@ -1,80 +1,17 @@
 package generic
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/integrations/internal/alerttest"
 )
 
-func readBody(t *testing.T, name string) []byte {
-	t.Helper()
-	body, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
-}
-
-func mustParse(t *testing.T, body []byte) *incidents.AlertBatch {
-	t.Helper()
-	b, err := Parse(body)
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	if err := b.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	return b
-}
-
-func utc(s string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
-}
-
-// checkBatch compares every field of got with want, except Raw, which must be
-// body.
-func checkBatch(t *testing.T, got *incidents.AlertBatch, body []byte, want incidents.AlertBatch) {
-	t.Helper()
-	if string(got.Raw) != string(body) {
-		t.Errorf("Raw is not the body")
-	}
-	if got.Source != want.Source || got.Receiver != want.Receiver || got.ExternalURL != want.ExternalURL || got.Title != want.Title {
-		t.Errorf("batch = {Source:%q Receiver:%q ExternalURL:%q Title:%q}, want {Source:%q Receiver:%q ExternalURL:%q Title:%q}",
-			got.Source, got.Receiver, got.ExternalURL, got.Title, want.Source, want.Receiver, want.ExternalURL, want.Title)
-	}
-	if len(got.Alerts) != len(want.Alerts) {
-		t.Fatalf("%d alerts, want %d", len(got.Alerts), len(want.Alerts))
-	}
-	for i := range want.Alerts {
-		g, w := got.Alerts[i], want.Alerts[i]
-		for _, tm := range []struct {
-			name      string
-			got, want time.Time
-		}{{"StartsAt", g.StartsAt, w.StartsAt}, {"EndsAt", g.EndsAt, w.EndsAt}} {
-			if !tm.got.Equal(tm.want) || tm.got.IsZero() != tm.want.IsZero() || tm.got.Location() != time.UTC {
-				t.Errorf("alert %d: %s = %v (%v), want %v in UTC", i, tm.name, tm.got, tm.got.Location(), tm.want)
-			}
-		}
-		g.StartsAt, g.EndsAt, w.StartsAt, w.EndsAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-		if !reflect.DeepEqual(g, w) {
-			t.Errorf("alert %d:\n got %#v\nwant %#v", i, g, w)
-		}
-	}
-}
-
 func TestParseSingleAlert(t *testing.T) {
-	body := readBody(t, "single.json")
-	checkBatch(t, mustParse(t, body), body, incidents.AlertBatch{
+	body := alerttest.ReadBody(t, "single.json")
+	alerttest.CheckBatch(t, alerttest.MustParse(t, Parse, body), body, incidents.AlertBatch{
 		Source: incidents.SourceGeneric,
 		Alerts: []incidents.Alert{{
 			Fingerprint:  "checkout-error-rate",
@@ -84,7 +21,7 @@ func TestParseSingleAlert(t *testing.T) {
 			Annotations:  map[string]string{},
 			Title:        "Checkout error rate above 5%",
 			Description:  "5.3% of checkout requests failed in the last 5 minutes.",
-			StartsAt:     utc("2026-11-21T10:00:00Z"),
+			StartsAt:     alerttest.UTC("2026-11-21T10:00:00Z"),
 			GeneratorURL: "https://synthetics.example.com/checks/checkout-api",
 			RunbookURL:   "https://runbooks.example.com/checkout/errors",
 			Links: []incidents.Link{
@@ -96,12 +33,12 @@ func TestParseSingleAlert(t *testing.T) {
 }
 
 func TestParseList(t *testing.T) {
-	body := readBody(t, "batch.json")
+	body := alerttest.ReadBody(t, "batch.json")
 	const (
 		backupKey = "sha256:57b7776f1af015cb55c412dab0aa9401dd344d1f5bbbae4ec2bc5a19fdb085d1"
 		diskKey   = "sha256:0da5f9ca52e3d9af84c304b2dc9fc1c9937843cc697faf27fc585ba0b0e53398"
 	)
-	checkBatch(t, mustParse(t, body), body, incidents.AlertBatch{
+	alerttest.CheckBatch(t, alerttest.MustParse(t, Parse, body), body, incidents.AlertBatch{
 		Source: incidents.SourceGeneric,
 		Alerts: []incidents.Alert{{
 			Fingerprint:  backupKey,
@@ -111,7 +48,7 @@ func TestParseList(t *testing.T) {
 			Annotations:  map[string]string{},
 			Title:        "Nightly backup of orders-db failed",
 			Description:  "pg_dump exited with status 1: connection refused",
-			StartsAt:     utc("2026-11-21T01:00:13Z"), // sent as 02:00:13+01:00
+			StartsAt:     alerttest.UTC("2026-11-21T01:00:13Z"), // sent as 02:00:13+01:00
 			GeneratorURL: "https://ci.example.com/jobs/backup-orders-db/1287",
 		}, {
 			Fingerprint: "cert-expiry/shop.example.com",
@@ -121,8 +58,8 @@ func TestParseList(t *testing.T) {
 			Labels:      map[string]string{"severity": "info", "service": "storefront"},
 			Annotations: map[string]string{},
 			Title:       "TLS certificate of shop.example.com expires in 7 days",
-			StartsAt:    utc("2026-11-14T06:00:00Z"),
-			EndsAt:      utc("2026-11-21T06:00:00Z"),
+			StartsAt:    alerttest.UTC("2026-11-14T06:00:00Z"),
+			EndsAt:      alerttest.UTC("2026-11-21T06:00:00Z"),
 		}, {
 			Fingerprint: diskKey,
 			GroupKey:    diskKey,
@@ -146,7 +83,7 @@ func TestDedupKeyIsStable(t *testing.T) {
 	}
 	for _, body := range same {
 		for range 20 { // map iteration order varies from run to run
-			if got := mustParse(t, []byte(body)).Alerts[0].Fingerprint; got != want {
+			if got := alerttest.MustParse(t, Parse, []byte(body)).Alerts[0].Fingerprint; got != want {
 				t.Fatalf("%s: dedup key %s, want %s", body, got, want)
 			}
 		}
@@ -158,34 +95,34 @@ func TestDedupKeyIsStable(t *testing.T) {
 		`{"title": "Checkout error rate above 5%", "service": "checkout", "labels": {"env": "prod", "region": "eu"}}`,
 		`{"title": "Checkout error rate above 5%", "service": "checkout", "labels": {"envprod": ""}}`,
 	} {
-		if got := mustParse(t, []byte(body)).Alerts[0].Fingerprint; got == want {
+		if got := alerttest.MustParse(t, Parse, []byte(body)).Alerts[0].Fingerprint; got == want {
 			t.Errorf("%s: dedup key %s, want another", body, got)
 		}
 	}
 }
 
 func TestParseLimits(t *testing.T) {
-	if b := mustParse(t, []byte(`{"title": "`+strings.Repeat("é", MaxTitleLength)+`"}`)); len([]rune(b.Alerts[0].Title)) != MaxTitleLength {
+	if b := alerttest.MustParse(t, Parse, []byte(`{"title": "`+strings.Repeat("é", MaxTitleLength)+`"}`)); len([]rune(b.Alerts[0].Title)) != MaxTitleLength {
 		t.Errorf("a title of %d characters was changed", MaxTitleLength)
 	}
 	alerts := strings.TrimSuffix(strings.Repeat(`{"title": "x"},`, MaxAlerts), ",")
-	if b := mustParse(t, []byte(`{"alerts": [`+alerts+`]}`)); len(b.Alerts) != MaxAlerts {
+	if b := alerttest.MustParse(t, Parse, []byte(`{"alerts": [`+alerts+`]}`)); len(b.Alerts) != MaxAlerts {
 		t.Errorf("%d alerts, want %d", len(b.Alerts), MaxAlerts)
 	}
-	if b := mustParse(t, []byte(`{"title": "x", "dedup_key": "`+strings.Repeat("k", MaxKeyLength)+`"}`)); len(b.Alerts[0].Fingerprint) != MaxKeyLength {
+	if b := alerttest.MustParse(t, Parse, []byte(`{"title": "x", "dedup_key": "`+strings.Repeat("k", MaxKeyLength)+`"}`)); len(b.Alerts[0].Fingerprint) != MaxKeyLength {
 		t.Errorf("a dedup key of %d characters was changed", MaxKeyLength)
 	}
 }
 
 func TestParseIgnoresUnknownFields(t *testing.T) {
-	b := mustParse(t, []byte(`{"title": "x", "priority": "P1", "annotations": {"a": 1}, "extra": {"nested": [1, true]}}`))
+	b := alerttest.MustParse(t, Parse, []byte(`{"title": "x", "priority": "P1", "annotations": {"a": 1}, "extra": {"nested": [1, true]}}`))
 	if b.Alerts[0].Title != "x" || len(b.Alerts[0].Annotations) != 0 {
 		t.Errorf("alert = %+v", b.Alerts[0])
 	}
 }
 
 func TestParseSchemeCase(t *testing.T) {
-	b := mustParse(t, []byte(`{"title": "x", "runbook_url": " HTTPS://runbooks.example.com/x ", "links": [{"title": " ", "url": "Http://a.example.com"}]}`))
+	b := alerttest.MustParse(t, Parse, []byte(`{"title": "x", "runbook_url": " HTTPS://runbooks.example.com/x ", "links": [{"title": " ", "url": "Http://a.example.com"}]}`))
 	a := b.Alerts[0]
 	if a.RunbookURL != "https://runbooks.example.com/x" || a.Links[0] != (incidents.Link{Title: "Link", URL: "http://a.example.com"}) {
 		t.Errorf("RunbookURL %q, Links %v; want trimmed URLs with the scheme in lower case", a.RunbookURL, a.Links)
@@ -237,19 +174,7 @@ func TestParseErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b, err := Parse([]byte(c.body))
-			if err == nil {
-				t.Fatalf("Parse = %+v, want an error", b)
-			}
-			var ve *incidents.ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("error %T %v, want *incidents.ValidationError", err, err)
-			}
-			if ve.Field != c.field || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error (field %q) %q; want field %q and a message containing %q", ve.Field, err, c.field, c.want)
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q has more than one line", err)
-			}
+			alerttest.CheckInvalid(t, b, err, c.field, c.want)
 		})
 	}
 }

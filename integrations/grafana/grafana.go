@@ -110,8 +110,9 @@ func parseAlert(field string, raw json.RawMessage, title string) (incidents.Aler
 	if err := alertjson.Decode(raw, field, &in); err != nil {
 		return incidents.Alert{}, err
 	}
-	status, err := alertjson.ParseStatus(field+".status", in.Status)
-	if err != nil {
+	// Grafana's errors name a wrong status before wrong labels, annotations
+	// or values, which Common.Alert wants checked before it runs.
+	if _, err := alertjson.ParseStatus(field+".status", in.Status); err != nil {
 		return incidents.Alert{}, err
 	}
 	labels, err := alertjson.StringMap(field+".labels", in.Labels)
@@ -126,29 +127,13 @@ func parseAlert(field string, raw json.RawMessage, title string) (incidents.Aler
 	if err != nil {
 		return incidents.Alert{}, err
 	}
-	startsAt, err := alertjson.ParseTime(field+".startsAt", in.StartsAt)
+	a, err := (&alertjson.Common{Status: in.Status, Labels: labels, Annotations: annotations, StartsAt: in.StartsAt,
+		EndsAt: in.EndsAt, GeneratorURL: in.GeneratorURL, Fingerprint: in.Fingerprint}).Alert(field)
 	if err != nil {
 		return incidents.Alert{}, err
 	}
-	endsAt, err := alertjson.ParseTime(field+".endsAt", in.EndsAt)
-	if err != nil {
-		return incidents.Alert{}, err
-	}
-	fp := strings.TrimSpace(in.Fingerprint)
-	if fp == "" {
-		fp = alertjson.Fingerprint(labels)
-	}
-	a := incidents.Alert{
-		Fingerprint: fp,
-		Status:      status,
-		Labels:      labels,
-		Annotations: annotations,
-		Title:       alertjson.FirstNonEmpty(annotations["summary"], labels["alertname"], title, "Alert "+fp),
-		Description: alertjson.FirstNonEmpty(annotations["description"], in.ValueString, values),
-		StartsAt:    startsAt,
-		EndsAt:      endsAt,
-	}
-	a.GeneratorURL, _ = alertjson.HTTPURL(in.GeneratorURL)
+	a.Title = alertjson.FirstNonEmpty(annotations["summary"], labels["alertname"], title, "Alert "+a.Fingerprint)
+	a.Description = alertjson.FirstNonEmpty(annotations["description"], in.ValueString, values)
 	a.RunbookURL, _ = alertjson.HTTPURL(annotations["runbook_url"])
 	for _, l := range []incidents.Link{
 		{Title: "Dashboard", URL: in.DashboardURL},

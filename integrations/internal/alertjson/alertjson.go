@@ -1,7 +1,8 @@
 // Package alertjson holds what the alert source packages (alertmanager,
 // grafana, generic) share in turning a webhook body into incidents values:
-// decoding JSON, checking statuses, times and URLs, and computing
-// Alertmanager's fingerprint.
+// decoding JSON, checking statuses, times and URLs, computing Alertmanager's
+// fingerprint, and converting the fields that Alertmanager's and Grafana's
+// alerts have in common.
 //
 // Every error it returns is an *incidents.ValidationError whose message is a
 // sentence for the sender that names the field at fault, such as
@@ -163,6 +164,60 @@ func ParseTime(field, s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return t.UTC(), nil
+}
+
+// Common is the part of an alert that Alertmanager's and Grafana's webhook
+// bodies share, under the same JSON names; Grafana's alert is
+// Alertmanager's with more fields. Labels and Annotations hold strings only,
+// so a body decoded into map[string]any goes through StringMap first.
+type Common struct {
+	Status       string            `json:"status"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     string            `json:"startsAt"`
+	EndsAt       string            `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Fingerprint  string            `json:"fingerprint"`
+}
+
+// Alert checks c, the alert at field, and converts it to the fields of an
+// incidents.Alert that it holds. It checks status, startsAt and endsAt in
+// that order, with ParseStatus and ParseTime. Labels and Annotations are
+// never nil. The fingerprint is trimmed; a blank one is the one Alertmanager
+// computes from the labels (see Fingerprint). GeneratorURL is kept only when
+// HTTPURL accepts it. The caller fills in the rest, such as Title.
+func (c *Common) Alert(field string) (incidents.Alert, error) {
+	status, err := ParseStatus(field+".status", c.Status)
+	if err != nil {
+		return incidents.Alert{}, err
+	}
+	startsAt, err := ParseTime(field+".startsAt", c.StartsAt)
+	if err != nil {
+		return incidents.Alert{}, err
+	}
+	endsAt, err := ParseTime(field+".endsAt", c.EndsAt)
+	if err != nil {
+		return incidents.Alert{}, err
+	}
+	a := incidents.Alert{
+		Fingerprint: strings.TrimSpace(c.Fingerprint),
+		Status:      status,
+		Labels:      c.Labels,
+		Annotations: c.Annotations,
+		StartsAt:    startsAt,
+		EndsAt:      endsAt,
+	}
+	if a.Labels == nil {
+		a.Labels = map[string]string{}
+	}
+	if a.Annotations == nil {
+		a.Annotations = map[string]string{}
+	}
+	if a.Fingerprint == "" {
+		a.Fingerprint = Fingerprint(a.Labels)
+	}
+	a.GeneratorURL, _ = HTTPURL(c.GeneratorURL)
+	return a, nil
 }
 
 // HTTPURL returns s, trimmed, when it is an absolute http or https URL, with

@@ -2,6 +2,7 @@ package alertjson_test
 
 import (
 	"errors"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -156,6 +157,43 @@ func TestParseTime(t *testing.T) {
 		case got.IsZero() && got != (time.Time{}):
 			t.Errorf("ParseTime(%q) = %#v, want time.Time{}", c.in, got)
 		}
+	}
+}
+
+func TestCommonAlert(t *testing.T) {
+	labels := map[string]string{"a": "b"}
+	annotations := map[string]string{"summary": "s"}
+	for _, c := range []struct {
+		name  string
+		in    alertjson.Common
+		want  incidents.Alert
+		field string // of the error; "" for none
+		msg   string
+	}{
+		{"all fields", alertjson.Common{Status: "resolved", Labels: labels, Annotations: annotations,
+			StartsAt: "2026-11-21T11:00:00+01:00", EndsAt: "2026-11-21T10:30:00.5Z", GeneratorURL: " HTTP://prom:9090/graph ", Fingerprint: " 0f1e2d3c4b5a6978 "},
+			incidents.Alert{Fingerprint: "0f1e2d3c4b5a6978", Status: incidents.AlertResolved, Labels: labels, Annotations: annotations,
+				StartsAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 11, 21, 10, 30, 0, 5e8, time.UTC), GeneratorURL: "http://prom:9090/graph"},
+			"", ""},
+		{"computed fingerprint", alertjson.Common{Status: "firing", Labels: labels, Fingerprint: " ", GeneratorURL: "javascript:alert(1)", EndsAt: "0001-01-01T00:00:00Z"},
+			incidents.Alert{Fingerprint: "d2b371819297f98a", Status: incidents.AlertFiring, Labels: labels, Annotations: map[string]string{}}, "", ""},
+		{"no maps", alertjson.Common{Status: "firing"},
+			incidents.Alert{Fingerprint: "cbf29ce484222325", Status: incidents.AlertFiring, Labels: map[string]string{}, Annotations: map[string]string{}}, "", ""},
+		// Status, startsAt, endsAt: the first wrong one is named.
+		{"status first", alertjson.Common{Status: "ok", StartsAt: "x", EndsAt: "y"}, incidents.Alert{},
+			"alerts[1].status", `field "alerts[1].status" must be "firing" or "resolved", not "ok"`},
+		{"then startsAt", alertjson.Common{Status: "firing", StartsAt: "x", EndsAt: "y"}, incidents.Alert{},
+			"alerts[1].startsAt", `field "alerts[1].startsAt" is not an RFC 3339 time: "x" (use a time like "2026-11-21T10:00:00Z")`},
+		{"then endsAt", alertjson.Common{Status: "firing", EndsAt: "y"}, incidents.Alert{},
+			"alerts[1].endsAt", `field "alerts[1].endsAt" is not an RFC 3339 time: "y" (use a time like "2026-11-21T10:00:00Z")`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.in.Alert("alerts[1]")
+			checkInvalid(t, err, c.field, c.msg)
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("Alert =\n %#v\nwant\n %#v", got, c.want)
+			}
+		})
 	}
 }
 
