@@ -215,6 +215,7 @@ func TestAlertBelowThresholdIsPostedForTriageAndDeclaredByButton(t *testing.T) {
 	e := newAlertsE2E(t)
 	const group = `{}/{service="checkout"}:{alertname="CheckoutSlowQueries"}`
 	e.post(amBody(group, "firing", e.sb.Clock.Now(), amAlert("w1", "CheckoutSlowQueries", "warning", "Checkout queries are slow")))
+	e.sb.Clock.Advance(1500 * time.Millisecond) // the job runs a little after the alert arrived
 	e.run()
 	if n := len(e.incidents()); n != 0 {
 		t.Fatalf("a warning declared %d incidents", n)

@@ -42,7 +42,7 @@ func (l alertListener) AlertGroupChanged(ctx context.Context, tx incidents.Tx, c
 	if c.Incident != nil && !c.Declared {
 		return nil // the incident's summary shows its alerts
 	}
-	if c.Incident == nil && c.Counts.Firing == 0 {
+	if c.Incident == nil && !c.Firing {
 		// Nothing to triage: only update a message that was posted.
 		if _, ok, err := b.opts.Store.Post(ctx, triageKey(c.Group.ID, c.Group.Episode)); err != nil || !ok {
 			return err

@@ -52,6 +52,9 @@ const (
 	// Group commit: one transaction takes at most this many bodies or
 	// alerts.
 	maxBodiesPerCommit = 64
+	// pendingTimeout is how long a group's processing job may stay queued
+	// before ingesting queues another.
+	pendingTimeout     = 10 * time.Minute
 	maxAlertsPerCommit = 10000
 )
 
@@ -59,10 +62,10 @@ const (
 // that has no open incident (alerts for triage), or that was just declared.
 type AlertGroupChange struct {
 	Group *AlertGroup
-	// Counts are the group's alerts in its current episode.
-	Counts AlertCounts
-	// Severity is the worst severity among its firing alerts, or the worst
-	// seen in this run when none fire.
+	// Firing is true while any alert of the group fires.
+	Firing bool
+	// Severity is the worst severity among the alerts that fired in this
+	// run, or among those that changed when none fired.
 	Severity Severity
 	// Incident is the group's open incident; nil while it is in triage.
 	Incident *Incident
@@ -237,6 +240,13 @@ func (a *AlertService) ingestTx(ctx context.Context, bodies []*pendingBody) (err
 		queued = n > 0 || pruned
 		return err
 	})
+	if err != nil {
+		// A prune job this transaction would have queued was rolled back:
+		// let the next commit queue it.
+		a.mu.Lock()
+		a.nextPrune = time.Time{}
+		a.mu.Unlock()
+	}
 	if err == nil && queued {
 		a.notify()
 	}
@@ -338,14 +348,20 @@ func (in *ingest) body(ctx context.Context, b *AlertBatch) (IngestResult, error)
 					return res, err
 				}
 			}
-		case st.Status == al.Status:
+		case st.Status == al.Status && !refired(st, al):
 			res.Repeated++
 			touched = append(touched, st.ID)
 		case stale(st, al):
 			res.Stale++
 			touched = append(touched, st.ID)
 		default:
+			startsAt := st.StartsAt
 			st.Alert = *al
+			if al.StartsAt.IsZero() && al.Status == AlertResolved {
+				// A resolution without a start keeps the firing's, which
+				// tells a late retry of that firing from news.
+				st.StartsAt = startsAt
+			}
 			st.GroupID, st.Service, st.Severity, st.Declare = ig.g.ID, r.Service, r.Severity, r.Declare
 			if id := ig.current(); id != 0 {
 				st.IncidentID = id
@@ -368,6 +384,15 @@ func (in *ingest) body(ctx context.Context, b *AlertBatch) (IngestResult, error)
 	}
 	res.Groups = len(groups)
 	return res, nil
+}
+
+// refired reports whether al fired again although no resolution came in
+// between: it is firing, as stored, but with a later start. Senders that
+// do not send resolutions (send_resolved: false), or that resolve and fire
+// again within one notification interval, look like this.
+func refired(st *StoredAlert, al *Alert) bool {
+	return al.Status == AlertFiring && st.Status == AlertFiring &&
+		!al.StartsAt.IsZero() && !st.StartsAt.IsZero() && al.StartsAt.After(st.StartsAt)
 }
 
 // stale reports whether al is older than what is stored: a retried body
@@ -398,7 +423,12 @@ func (in *ingest) change(ctx context.Context, ig *ingestGroup, st *StoredAlert, 
 func (in *ingest) flush(ctx context.Context) (int, error) {
 	n := 0
 	for _, ig := range in.order {
-		if ig.changed && !ig.g.Pending {
+		// A job queued long ago that has not run is presumed lost (parked
+		// after its last attempt): queue another, or the group's changes
+		// would wait for ever. Two jobs of a group run one after the other,
+		// and the second finds nothing left to do.
+		stuck := ig.g.Pending && in.now.Sub(ig.g.UpdatedAt) > pendingTimeout
+		if ig.changed && (!ig.g.Pending || stuck) {
 			if err := in.a.queueProcess(ctx, in.tx, ig.g, time.Time{}); err != nil {
 				return n, err
 			}
@@ -525,25 +555,17 @@ func (a *AlertService) Process(ctx context.Context, groupID int64) error {
 
 func (a *AlertService) apply(ctx context.Context, tx AlertTx, g *AlertGroup, changes []AlertChange) error {
 	now := a.incidents.Now()
-	newFiring := false
+	newFiring, declareNow := false, false
 	for _, c := range changes {
 		if c.Status == AlertFiring {
 			newFiring = true
+			declareNow = declareNow || c.Alert.Declare
 		}
 	}
 	var inc *Incident
 	if g.IncidentID != 0 {
 		var err error
 		if inc, err = tx.Incident(ctx, g.IncidentID); err != nil {
-			return err
-		}
-	}
-	// While the incident is open, the group's firing alerts need no
-	// summing up: that would cost a scan of the group per run in a storm.
-	var fs FiringSummary
-	if inc == nil || !inc.Status.Open() {
-		var err error
-		if fs, err = tx.GroupFiring(ctx, g.ID); err != nil {
 			return err
 		}
 	}
@@ -563,12 +585,19 @@ func (a *AlertService) apply(ctx context.Context, tx AlertTx, g *AlertGroup, cha
 		allFiring = true
 	default:
 		if !g.Active || inc != nil {
+			// A new episode, from when its first alert arrived.
 			g.Episode++
-			g.EpisodeStart = now
+			g.EpisodeStart = changes[0].At
 			g.IncidentID, inc = 0, nil
 		}
 		g.Active = true
-		if fs.Declare {
+		// Alerts of earlier runs of this episode did not call for an
+		// incident (or it would exist): only this run's can.
+		if declareNow {
+			fs, err := tx.GroupFiring(ctx, g.ID)
+			if err != nil {
+				return err
+			}
 			if inc, err = a.declareGroup(ctx, tx, g, fs, actor); err != nil {
 				return err
 			}
@@ -582,14 +611,29 @@ func (a *AlertService) apply(ctx context.Context, tx AlertTx, g *AlertGroup, cha
 			return err
 		}
 	}
-	g.Active = fs.Count > 0 || (inc != nil && inc.Status.Open())
+	firing := newFiring
+	switch {
+	case inc != nil && inc.Status.Open():
+		g.Active = true
+	case newFiring:
+		g.Active = true
+	default:
+		// Only resolutions, and no open incident: the episode lasts while
+		// anything still fires.
+		fs, err := tx.GroupFiring(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		firing = fs.Count > 0
+		g.Active = firing
+	}
 	if inc == nil && g.Episode == 0 {
 		return nil // resolutions of alerts never seen firing
 	}
 	if inc != nil && !declared {
 		return nil
 	}
-	return a.tellListeners(ctx, tx, g, inc, declared, changes, fs)
+	return a.tellListeners(ctx, tx, g, inc, declared, firing, changes)
 }
 
 // detach takes the changed alerts off an incident that ingest expected
@@ -620,7 +664,11 @@ func firstFiring(changes []AlertChange) AlertChange {
 // declareGroup declares the incident of g's current episode.
 func (a *AlertService) declareGroup(ctx context.Context, tx AlertTx, g *AlertGroup, fs FiringSummary, actor Actor) (*Incident, error) {
 	if g.Episode == 0 {
-		g.Episode, g.EpisodeStart, g.Active = 1, a.incidents.Now(), true
+		g.Episode, g.Active = 1, true
+		g.EpisodeStart = fs.Since
+		if g.EpisodeStart.IsZero() {
+			g.EpisodeStart = a.incidents.Now()
+		}
 	}
 	title := g.Title
 	if title == "" {
@@ -808,22 +856,15 @@ func alertEvent(c AlertChange) Event {
 	return Event{Kind: kind, Text: truncate(text, MaxTitleLen+100), Data: data}
 }
 
-func (a *AlertService) tellListeners(ctx context.Context, tx AlertTx, g *AlertGroup, inc *Incident, declared bool, changes []AlertChange, fs FiringSummary) error {
-	if len(a.listeners) == 0 {
-		return nil
-	}
-	counts, err := tx.GroupAlertCounts(ctx, g.ID, g.EpisodeStart, 5)
-	if err != nil {
-		return err
-	}
-	sev := fs.Worst
+func (a *AlertService) tellListeners(ctx context.Context, tx AlertTx, g *AlertGroup, inc *Incident, declared, firing bool, changes []AlertChange) error {
+	var sev Severity
 	for _, c := range changes {
-		if fs.Count == 0 && c.Alert.Severity.Valid() && (!sev.Valid() || c.Alert.Severity.AtLeast(sev)) {
-			sev = c.Alert.Severity // nothing fires: the worst of what changed
+		if s := c.Alert.Severity; s.Valid() && (!sev.Valid() || s.AtLeast(sev)) && (c.Status == AlertFiring || !firing) {
+			sev = s
 		}
 	}
 	gc := *g
-	c := AlertGroupChange{Group: &gc, Counts: counts, Severity: sev, Incident: inc, Declared: declared}
+	c := AlertGroupChange{Group: &gc, Firing: firing, Severity: sev, Incident: inc, Declared: declared}
 	for _, l := range a.listeners {
 		if err := l.AlertGroupChanged(ctx, tx, c); err != nil {
 			return err
@@ -842,6 +883,7 @@ func (a *AlertService) DeclareGroup(ctx context.Context, groupID int64, actor Ac
 		if err != nil {
 			return err
 		}
+		newEpisode := false
 		if g.IncidentID != 0 {
 			inc, err := tx.Incident(ctx, g.IncidentID)
 			if err != nil {
@@ -852,12 +894,17 @@ func (a *AlertService) DeclareGroup(ctx context.Context, groupID int64, actor Ac
 				return nil
 			}
 			g.Episode++
-			g.EpisodeStart = a.incidents.Now()
-			g.IncidentID = 0
+			g.IncidentID, newEpisode = 0, true
 		}
 		fs, err := tx.GroupFiring(ctx, g.ID)
 		if err != nil {
 			return err
+		}
+		if newEpisode {
+			g.EpisodeStart = fs.Since
+			if g.EpisodeStart.IsZero() {
+				g.EpisodeStart = a.incidents.Now()
+			}
 		}
 		inc, err := a.declareGroup(ctx, tx, g, fs, actor)
 		if err != nil {
@@ -868,7 +915,7 @@ func (a *AlertService) DeclareGroup(ctx context.Context, groupID int64, actor Ac
 			return err
 		}
 		out = inc
-		if err := a.tellListeners(ctx, tx, g, inc, true, nil, fs); err != nil {
+		if err := a.tellListeners(ctx, tx, g, inc, true, fs.Count > 0, nil); err != nil {
 			return err
 		}
 		g.UpdatedAt = a.incidents.Now()

@@ -193,7 +193,7 @@ func TestAlertDedupStateChangesAndAllResolved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hist, err := r.st.AlertHistory(r.ctx, a.ID)
+	hist, err := r.st.AlertHistory(r.ctx, a.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,6 +293,7 @@ func TestAlertTriageBelowThresholdAndDeclareGroup(t *testing.T) {
 	r := newAlertRig(t, examplePolicy())
 	r.ingest(alertOf("w1", "g1", "SlowQueries", "warning", incidents.AlertFiring, r.clk.Now()),
 		alertOf("w2", "g1", "SlowQueries", "warning", incidents.AlertFiring, r.clk.Now()))
+	r.clk.Advance(2 * time.Second) // the job runs a little after the alerts arrived
 	r.process()
 	if n := len(r.incidents()); n != 0 {
 		t.Fatalf("a sev3 alert declared %d incidents; it should go to triage", n)
@@ -301,8 +302,13 @@ func TestAlertTriageBelowThresholdAndDeclareGroup(t *testing.T) {
 		t.Fatalf("alert listener told %d times, want 1", len(r.groups))
 	}
 	g := r.groups[0]
-	if g.Incident != nil || g.Counts.Firing != 2 || g.Severity != incidents.Sev3 || g.Group.Service != "checkout" || g.Group.Episode != 1 {
+	if g.Incident != nil || !g.Firing || g.Severity != incidents.Sev3 || g.Group.Service != "checkout" || g.Group.Episode != 1 {
 		t.Fatalf("triage change %+v (group %+v)", g, g.Group)
+	}
+	// The episode's counts include the alerts that started it, although
+	// the job ran later than they arrived.
+	if c, err := r.st.GroupAlertCounts(r.ctx, g.Group.ID, g.Group.EpisodeStart, 5); err != nil || c.Firing != 2 {
+		t.Fatalf("episode counts %+v %v", c, err)
 	}
 
 	// Two people press "Declare incident" at once: one incident.
@@ -358,7 +364,7 @@ func TestAlertTriageBelowThresholdAndDeclareGroup(t *testing.T) {
 		t.Fatalf("w4 attached to %v (%v); it is in triage", w4.IncidentID, err)
 	}
 	last = r.groups[len(r.groups)-1]
-	if last.Incident != nil || last.Group.Episode != 2 || last.Counts.Firing == 0 {
+	if last.Incident != nil || last.Group.Episode != 2 || !last.Firing {
 		t.Fatalf("the new episode is not in triage: %+v", last)
 	}
 }
@@ -489,5 +495,75 @@ func TestAlertIngestSurvivesAPanickingCommit(t *testing.T) {
 	wg.Wait()
 	if _, err := svc.Ingest(r.ctx, batch()); err == nil {
 		t.Error("Ingest after panics succeeded on a store that panics")
+	}
+}
+
+func TestAlertGroupIsNotStuckBehindAParkedJob(t *testing.T) {
+	r := newAlertRig(t, examplePolicy())
+	// The first processing job fails for good (a bug, a broken database
+	// file); it is parked, and the group stays marked pending.
+	failed := false
+	r.q = runner.New(r.st, runner.Options{Now: r.clk.Now, Workers: 1})
+	r.q.Handle(incidents.JobProcessAlerts, jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+		if !failed {
+			failed = true
+			return jobs.Permanent(fmt.Errorf("simulated failure"))
+		}
+		return r.alerts.HandleJob(ctx, j)
+	}))
+	r.ingest(alertOf("a", "g", "X", "critical", incidents.AlertFiring, r.clk.Now()))
+	r.process()
+	if len(r.incidents()) != 0 {
+		t.Fatal("the failed job declared anyway")
+	}
+	// Within the timeout a new alert rides on the (parked) job ...
+	r.clk.Advance(time.Minute)
+	r.ingest(alertOf("b", "g", "X", "critical", incidents.AlertFiring, r.clk.Now()))
+	r.process()
+	if len(r.incidents()) != 0 {
+		t.Fatal("declared before the timeout")
+	}
+	// ... after it, ingesting queues a new job, which applies every change.
+	r.clk.Advance(11 * time.Minute)
+	r.ingest(alertOf("c", "g", "X", "critical", incidents.AlertFiring, r.clk.Now()))
+	r.process()
+	incs := r.incidents()
+	if len(incs) != 1 || r.counts(incs[0].ID).Firing != 3 {
+		t.Fatalf("incidents %v", incs)
+	}
+}
+
+func TestAlertFiringAgainWithoutAResolutionIsAChange(t *testing.T) {
+	r := newAlertRig(t, examplePolicy())
+	first := r.clk.Now()
+	r.ingest(alertOf("fp", "g", "X", "critical", incidents.AlertFiring, first))
+	r.process()
+	inc := r.incidents()[0]
+	if _, err := r.svc.Resolve(r.ctx, inc.ID, "", "slack:U1"); err != nil {
+		t.Fatal(err)
+	}
+	// send_resolved: false, or a resolve and a new firing within one
+	// group_interval: the alert comes back firing with a later start.
+	r.clk.Advance(2 * time.Hour)
+	if res := r.ingest(alertOf("fp", "g", "X", "critical", incidents.AlertFiring, r.clk.Now())); res.Changed != 1 {
+		t.Fatalf("firing again with a later start: %+v", res)
+	}
+	r.process()
+	if incs := r.incidents(); len(incs) != 2 || !incs[0].Status.Open() {
+		t.Fatalf("incidents after it fired again: %+v", incs)
+	}
+}
+
+func TestAlertResolutionWithoutStartStillTellsRetriesFromNews(t *testing.T) {
+	r := newAlertRig(t, examplePolicy())
+	start := r.clk.Now().Add(-time.Minute)
+	firing := alertOf("fp", "g", "X", "critical", incidents.AlertFiring, start)
+	r.ingest(firing)
+	resolved := alertOf("fp", "g", "X", "critical", incidents.AlertResolved, time.Time{}) // a sender that sends no start
+	if res := r.ingest(resolved); res.Changed != 1 {
+		t.Fatalf("resolution: %+v", res)
+	}
+	if res := r.ingest(firing); res.Stale != 1 {
+		t.Fatalf("a late retry of the firing body: %+v, want it stale", res)
 	}
 }

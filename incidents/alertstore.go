@@ -22,8 +22,9 @@ type AlertStore interface {
 	AlertGroup(ctx context.Context, id int64) (*AlertGroup, error)
 	// AlertByFingerprint reads one alert, or an error wrapping ErrNotFound.
 	AlertByFingerprint(ctx context.Context, source, fingerprint string) (*StoredAlert, error)
-	// AlertHistory lists an alert's changes, oldest first (Alert is nil).
-	AlertHistory(ctx context.Context, alertID int64) ([]AlertChange, error)
+	// AlertHistory lists an alert's last limit changes (all when limit is
+	// 0), oldest first (Alert is nil).
+	AlertHistory(ctx context.Context, alertID int64, limit int) ([]AlertChange, error)
 	// PruneAlertBodies deletes bodies received before before and returns
 	// how many it deleted. Alerts and their changes are kept.
 	PruneAlertBodies(ctx context.Context, before time.Time) (int, error)
@@ -89,8 +90,8 @@ type FiringSummary struct {
 	Worst Severity
 	// Declare is true when any of them should declare an incident.
 	Declare bool
-	// Since is the earliest StartsAt (or FirstSeen when the source sent no
-	// start) among them.
+	// Since is the earliest StartsAt among them; for an alert whose source
+	// sent no start, when it last fired (its ChangedAt).
 	Since time.Time
 	// Title is the title of the earliest of them.
 	Title string

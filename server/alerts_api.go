@@ -14,13 +14,15 @@ import (
 type AlertReader interface {
 	IncidentAlertCounts(ctx context.Context, id incidents.ID, names int) (incidents.AlertCounts, error)
 	IncidentAlerts(ctx context.Context, id incidents.ID, limit int) ([]incidents.StoredAlert, error)
-	AlertHistory(ctx context.Context, alertID int64) ([]incidents.AlertChange, error)
+	AlertHistory(ctx context.Context, alertID int64, limit int) ([]incidents.AlertChange, error)
 }
 
 // Alert list limits.
 const (
 	defaultAlertLimit = 100
 	maxAlertLimit     = 1000
+	// maxAlertHistory is how many of an alert's last changes are shown.
+	maxAlertHistory = 20
 )
 
 type alertListJSON struct {
@@ -89,7 +91,7 @@ func (s *Server) getAlerts(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := alertListJSON{Incident: id.String(), Firing: counts.Firing, Resolved: counts.Resolved, Alerts: make([]alertJSON, 0, len(alerts))}
 	for _, a := range alerts {
-		hist, err := s.opts.Alerts.AlertHistory(ctx, a.ID)
+		hist, err := s.opts.Alerts.AlertHistory(ctx, a.ID, maxAlertHistory)
 		if err != nil {
 			return fmt.Errorf("reading the history of alert %d: %w", a.ID, err)
 		}

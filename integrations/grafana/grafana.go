@@ -17,8 +17,8 @@
 //     (silenceURL) and "Image" (imageURL), leaving out empty ones.
 //
 // Only http and https URLs are kept; anything else is dropped. The batch
-// takes the body's title as it is ("[FIRING:1] HighCPU Infra"), receiver
-// and externalURL. The body's state, message and orgId are not read, nor
+// takes the body's title without its state ("[FIRING:1] HighCPU Infra"
+// becomes "HighCPU Infra"), receiver and externalURL. The body's state, message and orgId are not read, nor
 // are fields that later Grafana releases add.
 package grafana
 
@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,7 +89,7 @@ func Parse(body []byte) (*incidents.AlertBatch, error) {
 	b := &incidents.AlertBatch{
 		Source:   incidents.SourceGrafana,
 		Receiver: alertjson.UnquoteMeta(m.Receiver),
-		Title:    strings.TrimSpace(m.Title),
+		Title:    stateless(m.Title),
 		Alerts:   make([]incidents.Alert, 0, len(m.Alerts)),
 		Raw:      body,
 	}
@@ -102,6 +103,17 @@ func Parse(body []byte) (*incidents.AlertBatch, error) {
 		b.Alerts = append(b.Alerts, a)
 	}
 	return b, nil
+}
+
+// statePrefix is the state Grafana's default title starts with:
+// "[FIRING:1] ", "[FIRING:1, RESOLVED:1] ", "[RESOLVED] ".
+var statePrefix = regexp.MustCompile(`^\[(?:FIRING|RESOLVED)(?::\d+)?(?:, (?:FIRING|RESOLVED)(?::\d+)?)?\]\s*`)
+
+// stateless is a title without the state Grafana puts in front of it: the
+// group's title names the problem, and its first body's state would
+// otherwise stick to the incident ("[RESOLVED] HighCPU").
+func stateless(title string) string {
+	return strings.TrimSpace(statePrefix.ReplaceAllString(strings.TrimSpace(title), ""))
 }
 
 // parseAlert converts the alert at field; title is the body's.

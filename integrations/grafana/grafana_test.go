@@ -23,7 +23,7 @@ func TestParseGrafana(t *testing.T) {
 		Source:      incidents.SourceGrafana,
 		Receiver:    "warroom",
 		ExternalURL: "https://grafana.example.com/",
-		Title:       "[FIRING:1, RESOLVED:1] HighCPU Infra (platform)",
+		Title:       "HighCPU Infra (platform)",
 		Alerts: []incidents.Alert{{
 			Fingerprint: "a1f3e5c9b2d40716",
 			GroupKey:    groupKey,
@@ -93,7 +93,7 @@ func TestParseFallbacks(t *testing.T) {
 	if a0.Title != "DiskFull" || a0.Description != "[ var='A' labels={} value=97 ]" {
 		t.Errorf("alert 0: Title, Description = %q, %q; want the alert name and the valueString", a0.Title, a0.Description)
 	}
-	if a1.Title != "[FIRING:3] Disk" || a1.Description != "A=1e+21, B=0.5" {
+	if a1.Title != "Disk" || a1.Description != "A=1e+21, B=0.5" {
 		t.Errorf("alert 1: Title, Description = %q, %q; want the body's title and the values", a1.Title, a1.Description)
 	}
 	// Grafana's labels are Alertmanager's: the missing fingerprint is the one
@@ -180,5 +180,20 @@ func TestParseIgnoresUnknownAndUnreadFields(t *testing.T) {
 	}`))
 	if len(b.Alerts) != 1 || b.Alerts[0].Title != "A" {
 		t.Errorf("alerts = %+v", b.Alerts)
+	}
+}
+
+func TestStatelessTitle(t *testing.T) {
+	for in, want := range map[string]string{
+		"[FIRING:1] HighCPU Infra":                "HighCPU Infra",
+		"[FIRING:2, RESOLVED:1] HighCPU (team)":   "HighCPU (team)",
+		"[RESOLVED] Disk":                         "Disk",
+		"  [FIRING:10]   Spaces  ":                "Spaces",
+		"No prefix [FIRING:1]":                    "No prefix [FIRING:1]",
+		"[firing:1] lower case is someone's text": "[firing:1] lower case is someone's text",
+	} {
+		if got := stateless(in); got != want {
+			t.Errorf("stateless(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -400,7 +400,7 @@ func (t *txn) PendingAlertChanges(ctx context.Context, groupID int64, limit, det
 	}
 	rows, err := t.db().QueryContext(ctx, `
 		SELECT c.id, c.alert_id, c.group_id, c.body_id, c.at, c.status, c.first, a.name,
-			a.source, a.fingerprint, a.status, a.title, a.severity, a.service, a.group_id, a.incident_id
+			a.source, a.fingerprint, a.status, a.title, a.severity, a.service, a.group_id, a.incident_id, a.declare
 		FROM alert_changes AS c JOIN alerts AS a ON a.id = c.alert_id
 		WHERE c.group_id = ? AND c.done = 0 AND c.id > ?
 		ORDER BY c.id
@@ -417,7 +417,7 @@ func (t *txn) PendingAlertChanges(ctx context.Context, groupID int64, limit, det
 			st, sev    string
 			incidentID int64
 		)
-		dest := append(cs.dest(&c), &a.Source, &a.Fingerprint, &st, &a.Title, &sev, &a.Service, &a.GroupID, &incidentID)
+		dest := append(cs.dest(&c), &a.Source, &a.Fingerprint, &st, &a.Title, &sev, &a.Service, &a.GroupID, &incidentID, &a.Declare)
 		if err := rows.Scan(dest...); err != nil {
 			return fail(err)
 		}
@@ -467,7 +467,7 @@ func (t *txn) GroupFiring(ctx context.Context, groupID int64) (incidents.FiringS
 	)
 	err := t.db().QueryRowContext(ctx, `
 		SELECT count(*), coalesce(min(CASE WHEN sev_rank > 0 THEN sev_rank END), 0), coalesce(max(declare), 0),
-			coalesce(min(CASE WHEN starts_at <> 0 THEN starts_at ELSE first_seen END), 0)
+			coalesce(min(CASE WHEN starts_at <> 0 THEN starts_at ELSE changed_at END), 0)
 		FROM alerts WHERE group_id = ? AND status = 'firing'`, groupID).Scan(&f.Count, &worst, &declare, &since)
 	if err != nil {
 		return f, fmt.Errorf("summarizing firing alerts of group %d: %w", groupID, err)
@@ -480,7 +480,7 @@ func (t *txn) GroupFiring(ctx context.Context, groupID int64) (incidents.FiringS
 	err = t.db().QueryRowContext(ctx, `
 		SELECT title, description, runbook_url, severity FROM alerts
 		WHERE group_id = ? AND status = 'firing'
-		ORDER BY CASE WHEN starts_at <> 0 THEN starts_at ELSE first_seen END, id
+		ORDER BY CASE WHEN starts_at <> 0 THEN starts_at ELSE changed_at END, id
 		LIMIT 1`, groupID).Scan(&f.Title, &f.Description, &f.RunbookURL, &sev)
 	if err != nil {
 		return f, fmt.Errorf("reading the earliest firing alert of group %d: %w", groupID, err)
@@ -648,10 +648,15 @@ func (s *Store) AlertByFingerprint(ctx context.Context, source, fingerprint stri
 }
 
 // AlertHistory lists an alert's changes, oldest first, without their Alert.
-func (s *Store) AlertHistory(ctx context.Context, alertID int64) ([]incidents.AlertChange, error) {
+func (s *Store) AlertHistory(ctx context.Context, alertID int64, limit int) ([]incidents.AlertChange, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
 	rows, err := s.read().QueryContext(ctx, `
-		SELECT id, alert_id, group_id, body_id, at, status, first FROM alert_changes
-		WHERE alert_id = ? ORDER BY id`, alertID)
+		SELECT * FROM (
+			SELECT id, alert_id, group_id, body_id, at, status, first FROM alert_changes
+			WHERE alert_id = ? ORDER BY id DESC LIMIT ?
+		) ORDER BY id`, alertID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading the history of alert %d: %w", alertID, err)
 	}

@@ -363,14 +363,18 @@ func TestAlertHistory(t *testing.T) {
 		}
 		return nil
 	})
-	got, err := s.AlertHistory(ctx, a.ID)
+	got, err := s.AlertHistory(ctx, a.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("AlertHistory:\n got %+v\nwant %+v", got, want)
 	}
-	if got, err := s.AlertHistory(ctx, 999); err != nil || len(got) != 0 {
+	// With a limit: the last changes, still oldest first.
+	if got, err := s.AlertHistory(ctx, a.ID, 2); err != nil || !reflect.DeepEqual(got, want[len(want)-2:]) {
+		t.Errorf("AlertHistory(limit 2) = %+v, %v; want the last two", got, err)
+	}
+	if got, err := s.AlertHistory(ctx, 999, 0); err != nil || len(got) != 0 {
 		t.Errorf("history of a missing alert = %v, %v; want none", got, err)
 	}
 }
@@ -406,9 +410,10 @@ func TestGroupFiring(t *testing.T) {
 
 	late := alertsNew("late", "Late", group)
 	late.StartsAt, late.Severity = t0.Add(-time.Minute), incidents.Sev3
-	// No start time: it counts from its first arrival, the earliest.
+	// No start time: it counts from when it last fired, the earliest;
+	// when it was first seen (long before) does not matter.
 	early := alertsNew("early", "Early", group)
-	early.FirstSeen, early.Severity = t0.Add(-10*time.Minute), incidents.Sev2
+	early.FirstSeen, early.ChangedAt, early.Severity = t0.Add(-48*time.Hour), t0.Add(-10*time.Minute), incidents.Sev2
 	early.Description, early.RunbookURL = "It started first.", "https://runbooks.example.com/early"
 	unknown := alertsNew("unknown", "Unknown", group)
 	unknown.StartsAt, unknown.Severity = t0.Add(-2*time.Minute), incidents.Severity("weird")
@@ -739,7 +744,7 @@ func TestPruneAlertBodies(t *testing.T) {
 		t.Errorf("pruning again = %d, %v; want 0", n, err)
 	}
 	// The alert and its history stay, naming the pruned bodies.
-	history, err := s.AlertHistory(ctx, a.ID)
+	history, err := s.AlertHistory(ctx, a.ID, 0)
 	if err != nil || len(history) != 3 || history[0].BodyID != bodies[0].ID {
 		t.Errorf("history after pruning = %+v, %v", history, err)
 	}
