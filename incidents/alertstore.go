@@ -71,9 +71,6 @@ type AlertTx interface {
 	MarkAlertChangesDone(ctx context.Context, groupID, upTo int64) error
 	// GroupFiring summarizes the group's firing alerts.
 	GroupFiring(ctx context.Context, groupID int64) (FiringSummary, error)
-	// GroupAlertCounts counts the group's alerts whose status changed at
-	// or after since, with at most names entries in Names.
-	GroupAlertCounts(ctx context.Context, groupID int64, since time.Time, names int) (AlertCounts, error)
 	// AttachAlerts sets the incident of the alerts with ids and, with
 	// allFiring, of every firing alert of the group. It returns how many
 	// alerts it moved to inc.

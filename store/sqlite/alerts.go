@@ -539,17 +539,7 @@ func alertCounts(ctx context.Context, q execer, query string, names int, args ..
 }
 
 // GroupAlertCounts counts the group's alerts whose status changed at or
-// after since, with at most names entries in Names.
-func (t *txn) GroupAlertCounts(ctx context.Context, groupID int64, since time.Time, names int) (incidents.AlertCounts, error) {
-	c, err := alertCounts(ctx, t.db(), groupCountsSQL, names, groupID, ms(since))
-	if err != nil {
-		return c, fmt.Errorf("counting alerts of group %d: %w", groupID, err)
-	}
-	return c, nil
-}
-
-// GroupAlertCounts is txn.GroupAlertCounts on the read pool (bot.Store asks
-// for it).
+// after since, with at most names entries in Names (bot.Store asks for it).
 func (s *Store) GroupAlertCounts(ctx context.Context, groupID int64, since time.Time, names int) (incidents.AlertCounts, error) {
 	c, err := alertCounts(ctx, s.read(), groupCountsSQL, names, groupID, ms(since))
 	if err != nil {
