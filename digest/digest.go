@@ -3,7 +3,8 @@
 // reads through Source, which the SQLite store implements, and renders
 // text, Markdown and JSON; the Slack adapter renders Block Kit.
 //
-// It depends only on the standard library and the domain.
+// The report depends only on the standard library and the domain; the
+// Scheduler runs the configured schedule with robfig/cron.
 package digest
 
 import (
@@ -35,18 +36,23 @@ type AlertActivity struct {
 }
 
 // GroupActivity is one alert group's firings in a period.
+//
+// An alert counts toward the incident it is attached to now (the last one
+// its group declared or reopened for it): the store keeps no history of
+// earlier attachments, so an alert that fired for two incidents of its
+// group counts toward the later one.
 type GroupActivity struct {
-	Key       string
-	Title     string
-	Service   string
-	Fired     int            // changes to firing in the period
-	Alerts    int            // distinct alerts that fired
-	Incidents []incidents.ID // incidents its alerts were attached to, ascending
+	Key       string         `json:"key"`
+	Title     string         `json:"title"`
+	Service   string         `json:"service"`
+	Fired     int            `json:"fired"`     // changes to firing in the period
+	Alerts    int            `json:"alerts"`    // distinct alerts that fired
+	Incidents []incidents.ID `json:"incidents"` // incidents its alerts are attached to, ascending
 }
 
-// NameActivity is one alert name's firings in a period.
+// NameActivity is one alert name's firings in a period, across groups.
 type NameActivity struct {
-	Name      string
-	Fired     int
-	Incidents int // distinct incidents its alerts were attached to
+	Name      string `json:"name"`
+	Fired     int    `json:"fired"`     // changes to firing in the period
+	Incidents int    `json:"incidents"` // distinct incidents its alerts are attached to
 }
