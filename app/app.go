@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/config"
+	"github.com/warroomhq/warroom/digest"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/integrations/alerthooks"
 	"github.com/warroomhq/warroom/jobs"
@@ -49,7 +51,10 @@ type App struct {
 	Queue  *runner.Queue
 	Server *server.Server
 	// Bot is the Slack adapter, or nil when no bot token is configured.
-	Bot      *bot.Bot
+	Bot *bot.Bot
+	// Digest runs the digest schedule; nil when no digest is configured or
+	// there is no Slack to post it to.
+	Digest   *digest.Scheduler
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 
@@ -110,19 +115,21 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			httpClient = &http.Client{Timeout: 30 * time.Second}
 		}
 		a.Bot, err = bot.New(bot.Options{
-			Slack:      cfg.Slack,
-			Services:   cfg.Services,
-			People:     cfg.People,
-			PublicURL:  cfg.Server.PublicURL,
-			Incidents:  a.Incidents,
-			Store:      st,
-			Alerts:     a.Alerts,
-			Jobs:       st,
-			Notify:     a.Queue.Notify,
-			Now:        opts.Now,
-			Logger:     opts.Logger.With("component", "slack"),
-			HTTPClient: httpClient,
-			Registry:   reg,
+			Slack:         cfg.Slack,
+			Services:      cfg.Services,
+			People:        cfg.People,
+			PublicURL:     cfg.Server.PublicURL,
+			Incidents:     a.Incidents,
+			Store:         st,
+			Alerts:        a.Alerts,
+			Digest:        st,
+			DigestChannel: cfg.Digest.Channel,
+			Jobs:          st,
+			Notify:        a.Queue.Notify,
+			Now:           opts.Now,
+			Logger:        opts.Logger.With("component", "slack"),
+			HTTPClient:    httpClient,
+			Registry:      reg,
 		})
 		if err != nil {
 			st.Close()
@@ -132,6 +139,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		a.Alerts.AddListener(a.Bot.AlertListener())
 		a.Bot.RegisterJobs(a.Queue)
 		a.Bot.Routes(a.Server.Handle)
+		if cfg.Digest.Cron != nil && cfg.Digest.Channel != "" {
+			a.Digest = digest.NewScheduler(cfg.Digest.Cron, a.enqueueDigest, opts.Now, opts.Logger.With("component", "digest"))
+		}
 	} else {
 		opts.Logger.Warn("slack.bot_token is not set: incidents are recorded, but nothing is posted to Slack")
 	}
@@ -142,6 +152,21 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil
 	}))
 	return a, nil
+}
+
+// enqueueDigest records a digest run as the job that posts it, keyed by
+// the time it was due: a run is posted once, across restarts.
+func (a *App) enqueueDigest(ctx context.Context, scheduled, from, to time.Time) (bool, error) {
+	payload, err := json.Marshal(bot.DigestJob{From: from, To: to})
+	if err != nil {
+		return false, err
+	}
+	fresh, err := a.Store.Enqueue(ctx, jobs.NewJob{Kind: bot.JobDigest,
+		Key: "digest:" + scheduled.UTC().Format(time.RFC3339), Payload: payload})
+	if err == nil && fresh {
+		a.Queue.Notify()
+	}
+	return fresh, err
 }
 
 func (a *App) ready(ctx context.Context) error {
@@ -159,12 +184,16 @@ func (a *App) Run(ctx context.Context, listen string, ready func(net.Addr)) erro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	parts := 2
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- a.Queue.Run(ctx) }()
 	go func() { errc <- a.Server.Serve(ctx, listen, ready) }()
 	if a.Bot != nil && a.Bot.SocketMode() {
 		parts++
 		go func() { errc <- a.Bot.RunSocketMode(ctx) }()
+	}
+	if a.Digest != nil {
+		parts++
+		go func() { errc <- a.Digest.Run(ctx) }()
 	}
 
 	var errs []error

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/warroomhq/warroom/config"
+	"github.com/warroomhq/warroom/digest"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/jobs"
 )
@@ -28,6 +29,11 @@ type Options struct {
 	PublicURL string
 	Incidents *incidents.Service
 	Store     Store
+	// Digest is what the incident review digest reads, and DigestChannel
+	// where JobDigest posts it. Optional: without Digest, /incident digest
+	// says it is not available.
+	Digest        digest.Source
+	DigestChannel string
 	// Alerts declares incidents for alert groups in triage (the "Declare
 	// incident" button). Optional: without it the button says it is off.
 	Alerts AlertDeclarer

@@ -172,6 +172,7 @@ func (b *Bot) addCoreCommands() {
 		{Name: "note", Args: "<text>", Help: "Add a note to the timeline", InIncident: true, Run: b.runNote},
 		{Name: "timeline", Help: "Show the timeline", InIncident: true, Run: b.runTimeline},
 		{Name: "alerts", Help: "List the incident's alerts, firing first", InIncident: true, Run: b.runAlerts},
+		{Name: "digest", Help: "Preview the incident review digest of the last 7 days", Run: b.runDigestPreview},
 		{Name: "resolve", Args: "[summary]", Help: "Resolve the incident", InIncident: true, Run: b.runResolve},
 		{Name: "reopen", Args: "[reason]", Help: "Reopen the resolved incident", InIncident: true, Run: b.runReopen},
 	} {

@@ -358,7 +358,7 @@ func TestDispatchHelpListsEveryCommand(t *testing.T) {
 	// A feature's command, added during wiring, is listed too.
 	h.bot.Commands().Add(bot.Command{Name: "postmortem", Help: "Draft the postmortem",
 		Run: func(context.Context, *bot.Request) (bot.Reply, error) { return bot.Reply{}, nil }})
-	want := []string{"help", "declare", "list", "sev", "status", "lead", "role", "note", "timeline", "alerts", "resolve", "reopen", "postmortem"}
+	want := []string{"help", "declare", "list", "sev", "status", "lead", "role", "note", "timeline", "alerts", "digest", "resolve", "reopen", "postmortem"}
 	var got []string
 	for _, c := range h.bot.Commands().All() {
 		got = append(got, c.Name)

@@ -54,6 +54,7 @@ func (b *Bot) RegisterJobs(q interface {
 		JobOpenView:      b.runOpenView,
 		JobCopyMessage:   b.runCopyMessage,
 		JobTriage:        b.runTriage,
+		JobDigest:        b.runDigest,
 	}
 	for kind, h := range handlers {
 		q.Handle(kind, jobs.HandlerFunc(h))

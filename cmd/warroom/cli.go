@@ -38,6 +38,7 @@ var commands = map[string]command{
 	"check-config": {"validate a config file and print every problem", cmdCheckConfig},
 	"version":      {"print the version", cmdVersion},
 	"demo":         {"run Warroom's main job offline and print what happens", cmdDemo},
+	"digest":       {"print the incident review digest (also while serve runs)", cmdDigest},
 }
 
 // exitError carries an exit code other than 1.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/warroomhq/warroom/bot"
+	"github.com/warroomhq/warroom/digest"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/internal/sandbox"
 	"github.com/warroomhq/warroom/jobs"
@@ -307,6 +308,19 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 		return err
 	}
 	fmt.Fprintf(w, "\n%s\n", line)
+
+	d.heading("The weekly review digest")
+	fmt.Fprintln(w, "What `warroom digest` prints for the week that ends now (the same digest is posted")
+	fmt.Fprintln(w, "to #incident-review every Monday at 09:00 Berlin time, and /incident digest previews it):")
+	fmt.Fprintln(w)
+	end := sb.Clock.Now().UTC()
+	rep, err := digest.Build(ctx, sb.App.Store, end.Add(-digest.Period), end)
+	if err != nil {
+		return err
+	}
+	if err := rep.Text(w); err != nil {
+		return err
+	}
 	fmt.Fprintln(w, "\nNext: run `warroom serve --config examples/warroom.yaml` with a Slack app (see README).")
 	return nil
 }

@@ -64,6 +64,11 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		"time to mitigate     13m",
 		"time to resolve      28m",
 		"Slack calls: 36 (each made once, 1 answered with an error; 0 failed jobs)",
+		// The digest of the demo's week.
+		"Incident review: Tue 27 Oct 2026 14:30 UTC to Tue 3 Nov 2026 14:30 UTC (7 days)",
+		"  To resolve      1 (↑1 from 0)  28m     28m",
+		"    INC-1  sev1  checkout  Checkout API returns 502",
+		"    2      2       checkout  Checkout API returns 502            INC-1",
 		"Next: run `warroom serve --config examples/warroom.yaml`",
 	} {
 		if !strings.Contains(stdout, want) {

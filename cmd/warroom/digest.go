@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/warroomhq/warroom/config"
+	"github.com/warroomhq/warroom/digest"
+	"github.com/warroomhq/warroom/store/sqlite"
+)
+
+// cmdDigest prints the incident review digest from the database that
+// serve uses. It only reads, so it may run while serve does.
+func cmdDigest(e *env, args []string) error {
+	fs := e.newFlags("digest")
+	cfgPath := fs.String("config", "", "config file to read database.path from (optional with --db)")
+	db := fs.String("db", "", "SQLite database file (default $WARROOM_DB or database.path)")
+	since := fs.String("since", "7d", "the period: this long before now (30m, 12h, 7d, 2w)")
+	format := fs.String("format", "text", "text, markdown or json")
+	at := fs.String("at", "", "end of the period, RFC 3339 (default now), e.g. the start of the review meeting")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	period, err := config.ParseDuration(*since)
+	if err != nil || period <= 0 {
+		return fmt.Errorf("--since %q: want a positive duration such as 7d or 12h", *since)
+	}
+	switch *format {
+	case "text", "markdown", "json":
+	default:
+		return fmt.Errorf("--format %q: use text, markdown or json", *format)
+	}
+	dbPath := firstNonEmpty(*db, e.getenv("WARROOM_DB"))
+	if dbPath == "" {
+		cfg, err := e.loadConfig(e.configPath(*cfgPath))
+		if err != nil {
+			return err
+		}
+		dbPath = cfg.Database.Path
+	}
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("reading the database: %w", err)
+	}
+	ctx := e.ctx
+	st, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CheckSchema(ctx); err != nil {
+		return err
+	}
+	to := time.Now().UTC()
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			return fmt.Errorf("--at %q: want an RFC 3339 time such as 2026-11-23T09:00:00+01:00", *at)
+		}
+		to = t.UTC()
+	}
+	r, err := digest.Build(ctx, st, to.Add(-period.D()), to)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "markdown":
+		return r.Markdown(e.stdout)
+	case "json":
+		return r.JSON(e.stdout)
+	}
+	return r.Text(e.stdout)
+}
