@@ -155,14 +155,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 }
 
 // enqueueDigest records a digest run as the job that posts it, keyed by
-// the time it was due: a run is posted once, across restarts.
-func (a *App) enqueueDigest(ctx context.Context, scheduled, from, to time.Time) (bool, error) {
+// the run: a run is posted once, across restarts.
+func (a *App) enqueueDigest(ctx context.Context, key string, from, to time.Time) (bool, error) {
 	payload, err := json.Marshal(bot.DigestJob{From: from, To: to})
 	if err != nil {
 		return false, err
 	}
-	fresh, err := a.Store.Enqueue(ctx, jobs.NewJob{Kind: bot.JobDigest,
-		Key: "digest:" + scheduled.UTC().Format(time.RFC3339), Payload: payload})
+	fresh, err := a.Store.Enqueue(ctx, jobs.NewJob{Kind: bot.JobDigest, Key: key, Payload: payload})
 	if err == nil && fresh {
 		a.Queue.Notify()
 	}

@@ -134,7 +134,11 @@ func (r *Renderer) Digest(rep *digest.Report) (string, []slack.Block) {
 		pm = append(pm, fmt.Sprintf("in review: %s — %s", r.ref(p.IncidentRef), slackLink(p.URL, "pull request")))
 	}
 	if len(pm) > 0 {
-		blocks = append(blocks, section(cutMrkdwn("*Postmortems (sev1, sev2)*\n"+strings.Join(limit(pm), "\n"), maxSectionText)))
+		head := "*Postmortems (sev1, sev2)*\n"
+		if !rep.Postmortems.Tracked {
+			head = "*Postmortems (sev1, sev2)* — not tracked yet, so every sev1 and sev2 is listed\n"
+		}
+		blocks = append(blocks, section(cutMrkdwn(head+strings.Join(limit(pm), "\n"), maxSectionText)))
 	}
 	if rep.ActionItems.Tracked {
 		var ai []string

@@ -76,6 +76,7 @@ func TestProblems(t *testing.T) {
 		{"bare number duration", "alerts:\n  reopen_within: 15\n", []string{"line 16", "add a unit"}},
 		{"duration as list", "alerts:\n  reopen_within: [1m]\n", []string{"line 16", "expected a duration such as 10m, found a list"}},
 		{"bad cron", "digest:\n  schedule: '0 9 * *'\n  channel: '#x'\n", []string{"line 16", "digest.schedule: invalid cron spec"}},
+		{"cron @every", "digest:\n  schedule: '@every 24h'\n  channel: '#x'\n", []string{"line 16", "digest.schedule: use a five-field cron spec"}},
 		{"cron bad zone", "digest:\n  schedule: 'CRON_TZ=Mars/Base 0 9 * * MON'\n  channel: '#x'\n", []string{"line 16", "invalid cron spec", "Mars/Base"}},
 		{"cron zone only", "digest:\n  schedule: 'CRON_TZ=UTC'\n  channel: '#x'\n", []string{"line 16", "must be followed by a schedule"}},
 		{"cron never fires", "digest:\n  schedule: '0 0 30 2 *'\n  channel: '#x'\n", []string{"line 16", "never fires"}},

@@ -497,11 +497,21 @@ func (v *validator) digest() {
 		v.add("digest.schedule", "invalid cron spec %s", v.show("digest.schedule", d.Schedule))
 	case err != nil:
 		v.add("digest.schedule", "invalid cron spec %q: %v", d.Schedule, err)
+	case !isSpec(s):
+		// "@every 24h" counts from whenever it is asked: a run would have
+		// no fixed time to be recorded by, and a restart would send again.
+		v.add("digest.schedule", "use a five-field cron spec such as \"CRON_TZ=Europe/Berlin 0 9 * * MON\", not @every")
 	case s.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero():
 		v.add("digest.schedule", "the cron spec never fires")
 	default:
 		d.Cron = s
 	}
+}
+
+// isSpec reports whether s fires at fixed times of the clock.
+func isSpec(s cron.Schedule) bool {
+	_, ok := s.(*cron.SpecSchedule)
+	return ok
 }
 
 // parseCron parses a standard cron spec, read in UTC unless it starts with

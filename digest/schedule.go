@@ -21,11 +21,11 @@ type Schedule interface {
 	Next(time.Time) time.Time
 }
 
-// Enqueue records the run due at scheduled, for the period [from, to), and
+// Enqueue records the run named key, for the period [from, to), and
 // reports whether it is new: a run is recorded once, so a restart or two
 // timers firing never send a digest twice. The app enqueues the job that
-// posts the digest, keyed by scheduled.
-type Enqueue func(ctx context.Context, scheduled, from, to time.Time) (bool, error)
+// posts the digest, with key as its idempotency key.
+type Enqueue func(ctx context.Context, key string, from, to time.Time) (bool, error)
 
 // Scheduler runs the digest schedule with robfig/cron: a panicking run is
 // recovered and logged, and a run that is still going when the next is due
@@ -77,7 +77,7 @@ func (s *Scheduler) CatchUp(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	fresh, err := s.enqueue(ctx, at, at.Add(-Period), at)
+	fresh, err := s.record(ctx, at)
 	if err != nil {
 		return fmt.Errorf("catching up on the digest due at %s: %w", at.Format(time.RFC3339), err)
 	}
@@ -87,11 +87,10 @@ func (s *Scheduler) CatchUp(ctx context.Context) error {
 	return nil
 }
 
-// Run catches up, then runs the schedule until ctx is done.
+// Run runs the schedule until ctx is done, and catches up once it has
+// started (so that a run due while it starts is not missed; the key keeps
+// it from being sent twice).
 func (s *Scheduler) Run(ctx context.Context) error {
-	if err := s.CatchUp(ctx); err != nil {
-		s.log.Error("digest catch-up failed", "err", err)
-	}
 	logger := cronLogger{s.log}
 	// Recover inside SkipIfStillRunning: cron/v3's skip wrapper gives its
 	// token back only when the job returns, so a panic passing through it
@@ -100,6 +99,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
 	c.Schedule(s.schedule, cron.FuncJob(func() { s.fire(ctx) }))
 	c.Start()
+	if err := s.CatchUp(ctx); err != nil {
+		s.log.Error("digest catch-up failed", "err", err)
+	}
 	<-ctx.Done()
 	<-c.Stop().Done()
 	return nil
@@ -113,10 +115,31 @@ func (s *Scheduler) fire(ctx context.Context) {
 	if !ok {
 		return
 	}
-	if _, err := s.enqueue(ctx, at, at.Add(-Period), at); err != nil {
+	if _, err := s.record(ctx, at); err != nil {
 		s.log.Error("recording the digest run failed; it is sent on the next start if less than a day late",
 			"scheduled", at, "err", err)
 	}
+}
+
+// record records the run due at at. Its key is the wall-clock time in the
+// schedule's zone, not the instant: a local time that happens twice when
+// the clocks go back (02:30 in Berlin on the last Sunday of October), for
+// which the cron library fires twice, is one run. Its period is the seven
+// calendar days before it in that zone, so that digests meet without a gap
+// or an overlap across a change of daylight saving time.
+func (s *Scheduler) record(ctx context.Context, at time.Time) (bool, error) {
+	loc := s.Location()
+	local := at.In(loc)
+	key := "digest:" + loc.String() + ":" + local.Format("2006-01-02T15:04")
+	return s.enqueue(ctx, key, local.AddDate(0, 0, -7).UTC(), at.UTC())
+}
+
+// Location is the schedule's time zone (CRON_TZ=), UTC when it has none.
+func (s *Scheduler) Location() *time.Location {
+	if spec, ok := s.schedule.(*cron.SpecSchedule); ok && spec.Location != nil {
+		return spec.Location
+	}
+	return time.UTC
 }
 
 // cronLogger adapts slog to cron.Logger.

@@ -94,9 +94,8 @@ func TestDueOnlyWhenLessThanADayLate(t *testing.T) {
 // storeEnqueue records runs as digest jobs in a real database, as the app
 // does: the job's idempotency key is the run.
 func storeEnqueue(st *sqlite.Store) digest.Enqueue {
-	return func(ctx context.Context, scheduled, from, to time.Time) (bool, error) {
-		return st.Enqueue(ctx, jobs.NewJob{Kind: "digest.post", Key: "digest:" + scheduled.UTC().Format(time.RFC3339),
-			Payload: []byte(`{}`)})
+	return func(ctx context.Context, key string, from, to time.Time) (bool, error) {
+		return st.Enqueue(ctx, jobs.NewJob{Kind: "digest.post", Key: key, Payload: []byte(`{}`)})
 	}
 }
 
@@ -117,7 +116,7 @@ func TestCatchUpSendsAMissedRunOnceAcrossRestarts(t *testing.T) {
 	}
 	runs := func(st *sqlite.Store) int {
 		t.Helper()
-		info, err := st.GetJob(ctx, "digest:2026-11-23T08:00:00Z")
+		info, err := st.GetJob(ctx, "digest:Europe/Berlin:2026-11-23T09:00")
 		if err != nil {
 			return 0
 		}
@@ -160,15 +159,15 @@ func TestRunFiresOnScheduleOnVirtualTime(t *testing.T) {
 		// The bubble's clock starts at 2000-01-01 00:00 UTC, a Saturday.
 		var mu sync.Mutex
 		var got []time.Time
-		enqueue := func(ctx context.Context, scheduled, from, to time.Time) (bool, error) {
+		enqueue := func(ctx context.Context, key string, from, to time.Time) (bool, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			got = append(got, scheduled)
+			got = append(got, to)
 			if len(got) == 1 {
 				panic("a bug in the first run")
 			}
-			if !to.Equal(scheduled) || to.Sub(from) != digest.Period {
-				t.Errorf("period [%s, %s) for the run at %s", from, to, scheduled)
+			if to.Sub(from) != digest.Period {
+				t.Errorf("period [%s, %s) of %s", from, to, key)
 			}
 			return true, nil
 		}
@@ -201,9 +200,9 @@ func TestRunDoesNotOverlap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
 		var got []time.Time
-		enqueue := func(ctx context.Context, scheduled, from, to time.Time) (bool, error) {
+		enqueue := func(ctx context.Context, key string, from, to time.Time) (bool, error) {
 			mu.Lock()
-			got = append(got, scheduled)
+			got = append(got, to)
 			first := len(got) == 1
 			mu.Unlock()
 			if first {
@@ -224,4 +223,47 @@ func TestRunDoesNotOverlap(t *testing.T) {
 			t.Fatalf("runs at %v; want 3 and 17 January (10 January skipped: the first run was still going)", got)
 		}
 	})
+}
+
+// TestRunsAcrossDSTAreKeyedByWallClock: a local time that happens twice
+// when the clocks go back is one run, and the week before a change of
+// daylight saving is seven calendar days, not 168 hours.
+func TestRunsAcrossDSTAreKeyedByWallClock(t *testing.T) {
+	type run struct {
+		key      string
+		from, to time.Time
+	}
+	var runs []run
+	enqueue := func(ctx context.Context, key string, from, to time.Time) (bool, error) {
+		for _, r := range runs {
+			if r.key == key {
+				return false, nil
+			}
+		}
+		runs = append(runs, run{key, from, to})
+		return true, nil
+	}
+	// 02:30 on Sunday 25 October 2026 happens twice in Berlin: at 00:30 and
+	// at 01:30 UTC. The cron library fires at both.
+	sched := mustCron(t, "CRON_TZ=Europe/Berlin 30 2 * * SUN")
+	for _, now := range []string{"2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z"} {
+		clock := utcTime(now)
+		if err := digest.NewScheduler(sched, enqueue, func() time.Time { return clock }, nil).CatchUp(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(runs) != 1 || runs[0].key != "digest:Europe/Berlin:2026-10-25T02:30" {
+		t.Fatalf("runs %+v, want one", runs)
+	}
+	// The Monday digest after the spring change covers Monday 09:00 CET to
+	// Monday 09:00 CEST: 167 hours, meeting the week before exactly.
+	runs = nil
+	clock := utcTime("2026-03-30T07:00:00Z")
+	s := digest.NewScheduler(mustCron(t, "CRON_TZ=Europe/Berlin 0 9 * * MON"), enqueue, func() time.Time { return clock }, nil)
+	if err := s.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || !runs[0].from.Equal(utcTime("2026-03-23T08:00:00Z")) || !runs[0].to.Equal(clock) {
+		t.Fatalf("run %+v; want [23 March 08:00 UTC, 30 March 07:00 UTC)", runs)
+	}
 }

@@ -43,7 +43,7 @@ func cmdDigest(e *env, args []string) error {
 		return fmt.Errorf("reading the database: %w", err)
 	}
 	ctx := e.ctx
-	st, err := sqlite.Open(ctx, dbPath)
+	st, err := sqlite.Open(ctx, dbPath, sqlite.ReadOnly())
 	if err != nil {
 		return err
 	}

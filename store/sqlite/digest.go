@@ -75,16 +75,21 @@ func (s *Store) IncidentsBetween(ctx context.Context, from, to time.Time) ([]*in
 // group. "c.status = 'firing'" repeats the condition of the partial index
 // alert_changes_firing_at. Grouping by the primary keys lets the other
 // columns of alerts and alert_groups be selected, in PostgreSQL too.
-const digestAlertsSQL = `SELECT g.id, g.key, g.title, g.service, a.name, a.incident_id, count(*)
+// An alert's incident counts only when it belongs to the period (declared
+// before its end, and not resolved before its start): an alert keeps the
+// incident it last joined, which may be months old.
+const digestAlertsSQL = `SELECT g.id, g.key, g.title, g.service, a.name, coalesce(i.id, 0), count(*)
 	FROM alert_changes AS c
 	JOIN alerts AS a ON a.id = c.alert_id
 	JOIN alert_groups AS g ON g.id = c.group_id
-	WHERE c.status = 'firing' AND c.at >= ? AND c.at < ?
-	GROUP BY g.id, a.id`
+	LEFT JOIN incidents AS i ON i.id = a.incident_id AND i.declared_at < ?2 AND (i.resolved_at = 0 OR i.resolved_at >= ?1)
+	WHERE c.status = 'firing' AND c.at >= ?1 AND c.at < ?2
+	GROUP BY g.id, a.id, i.id`
 
 // AlertActivity sums up the alerts that fired in [from, to): each change
 // to firing (an alert's first arrival firing, or firing again) counts once.
-// An alert counts toward the incident it is attached to now.
+// An alert counts toward the incident it is attached to now, if that
+// incident belongs to the period.
 func (s *Store) AlertActivity(ctx context.Context, from, to time.Time) (digest.AlertActivity, error) {
 	fail := func(err error) (digest.AlertActivity, error) {
 		return digest.AlertActivity{}, fmt.Errorf("summing up alert activity for the digest: %w", err)

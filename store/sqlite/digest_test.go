@@ -130,10 +130,15 @@ func TestDigestAlertActivity(t *testing.T) {
 		a.IncidentID = id
 		return a
 	}
-	a1 := attached(alertsNew("a1", "HighLatency", latency), 5)
-	a2 := attached(alertsNew("a2", "HighLatency", latency), 7)
-	a3 := alertsNew("a3", "DiskSpaceLow", disk)
-	a4 := attached(alertsNew("a4", "HighLatency", other), 5)
+	// Incidents of the period (one resolved in it, one still open), and an
+	// old one, resolved before From, that a3 last joined: it does not count.
+	inPeriod := digestIncident(t, s, "in", from.Add(-time.Hour), from.Add(time.Hour), incidents.StatusResolved)
+	open := digestIncident(t, s, "open", from.Add(24*time.Hour), time.Time{}, incidents.StatusInvestigating)
+	old := digestIncident(t, s, "old", from.Add(-30*24*time.Hour), from.Add(-29*24*time.Hour), incidents.StatusResolved)
+	a1 := attached(alertsNew("a1", "HighLatency", latency), inPeriod)
+	a2 := attached(alertsNew("a2", "HighLatency", latency), open)
+	a3 := attached(alertsNew("a3", "DiskSpaceLow", disk), old)
+	a4 := attached(alertsNew("a4", "HighLatency", other), inPeriod)
 	a5 := alertsNew("a5", "Quiet", other)
 	alertsInsert(t, s, a1, a2, a3, a4, a5)
 	resolved := incidents.AlertResolved
@@ -152,11 +157,12 @@ func TestDigestAlertActivity(t *testing.T) {
 		Groups: []digest.GroupActivity{
 			// Three firings each: by key.
 			{Key: "am:disk", Title: "Disk filling up", Service: "search", Fired: 3, Alerts: 1, Incidents: []incidents.ID{}},
-			{Key: "am:latency", Title: "Checkout p99 over 2s", Service: "checkout", Fired: 3, Alerts: 2, Incidents: []incidents.ID{5, 7}},
-			{Key: "grafana:x", Title: "Grafana", Fired: 1, Alerts: 1, Incidents: []incidents.ID{5}},
+			{Key: "am:latency", Title: "Checkout p99 over 2s", Service: "checkout", Fired: 3, Alerts: 2, Incidents: []incidents.ID{inPeriod, open}},
+			{Key: "grafana:x", Title: "Grafana", Fired: 1, Alerts: 1, Incidents: []incidents.ID{inPeriod}},
 		},
 		Names: []digest.NameActivity{
-			// a1 twice, a2 and a4 once; incidents 5 (a1, a4) and 7 (a2).
+			// a1 twice, a2 and a4 once; incidents inPeriod (a1, a4) and
+			// open (a2). a3's incident is from another month.
 			{Name: "HighLatency", Fired: 4, Incidents: 2},
 			{Name: "DiskSpaceLow", Fired: 3, Incidents: 0},
 		},

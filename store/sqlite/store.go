@@ -35,6 +35,8 @@ type Store struct {
 	writer *sql.DB
 	reader *sql.DB
 	now    func() time.Time
+	// readOnly opens both connections read-only (the CLI's reports).
+	readOnly bool
 
 	// Statements prepared on the writer and on the read pool.
 	wstmts, rstmts *stmtCache
@@ -49,6 +51,13 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
 
+// ReadOnly opens an existing database for reading only: nothing is
+// created, changed or switched to WAL, and writes fail. For commands that
+// report while serve runs (warroom digest).
+func ReadOnly() Option {
+	return func(s *Store) { s.readOnly = true }
+}
+
 // Open opens (creating if needed) the database at path. It does not apply
 // migrations: call Migrate, or use OpenMigrated.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
@@ -60,7 +69,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	var err error
-	s.writer, err = sql.Open("sqlite", dsn(path, false))
+	s.writer, err = sql.Open("sqlite", dsn(path, s.readOnly, s.readOnly))
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
@@ -74,7 +83,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.writer.Close()
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
-	s.reader, err = sql.Open("sqlite", dsn(path, true))
+	s.reader, err = sql.Open("sqlite", dsn(path, true, s.readOnly))
 	if err != nil {
 		s.writer.Close()
 		return nil, fmt.Errorf("opening database %s for reading: %w", path, err)
@@ -99,8 +108,11 @@ func OpenMigrated(ctx context.Context, path string, opts ...Option) (*Store, err
 	return s, nil
 }
 
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly, existing bool) string {
 	q := url.Values{}
+	if existing {
+		q.Set("mode", "ro") // the file must exist; nothing is written
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	if readOnly {
