@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/internal/golden"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -621,44 +621,7 @@ func TestGoldenWeek(t *testing.T) {
 // -update.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./digest -run Golden -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s (run with -update to accept):\n%s", name, path, lineDiff(string(want), got))
-	}
-}
-
-// lineDiff shows the first lines where want and got differ.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < max(len(w), len(g)) && shown < 10; i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, wl, gl)
-			shown++
-		}
-	}
-	return b.String()
+	golden.Check(t, filepath.Join("testdata", name), got, *updateGolden, "run go test ./digest -run Golden -update")
 }
 
 // jsonDiff shows where two reports differ, as JSON lines.
@@ -671,7 +634,7 @@ func jsonDiff(t *testing.T, want, got *Report) string {
 	if err := got.JSON(&g); err != nil {
 		t.Fatal(err)
 	}
-	if d := lineDiff(w.String(), g.String()); d != "" {
+	if d := golden.Diff(w.String(), g.String()); d != "" {
 		return d
 	}
 	return fmt.Sprintf("(same JSON)\nwant %#v\ngot  %#v", want, got)
