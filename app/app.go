@@ -24,6 +24,7 @@ import (
 	"github.com/warroomhq/warroom/integrations/alerthooks"
 	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/jobs/runner"
+	"github.com/warroomhq/warroom/postmortem"
 	"github.com/warroomhq/warroom/server"
 	"github.com/warroomhq/warroom/store/sqlite"
 )
@@ -48,8 +49,11 @@ type App struct {
 	Incidents *incidents.Service
 	// Alerts turns alert webhooks into incidents.
 	Alerts *incidents.AlertService
-	Queue  *runner.Queue
-	Server *server.Server
+	// Postmortems writes postmortem drafts, with the configured template
+	// and time zone.
+	Postmortems *postmortem.Drafter
+	Queue       *runner.Queue
+	Server      *server.Server
 	// Bot is the Slack adapter, or nil when no bot token is configured.
 	Bot *bot.Bot
 	// Digest runs the digest schedule; nil when no digest is configured or
@@ -73,6 +77,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if opts.DBPath != "" {
 		dbPath = opts.DBPath
 	}
+	tmpl, err := postmortem.LoadTemplates(cfg.Postmortem.Template)
+	if err != nil {
+		return nil, fmt.Errorf("postmortem.template: %w", err)
+	}
 	st, err := sqlite.OpenMigrated(ctx, dbPath, sqlite.WithClock(opts.Now))
 	if err != nil {
 		return nil, err
@@ -80,6 +88,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	reg := prometheus.NewRegistry() // the server adds Go and process metrics
 
 	a := &App{Config: cfg, Store: st, Registry: reg, Logger: opts.Logger}
+	a.Postmortems = &postmortem.Drafter{Source: st, Templates: tmpl, Location: cfg.Postmortem.Location, Now: opts.Now}
 	a.Incidents = incidents.NewService(st, incidents.WithClock(opts.Now))
 	a.Queue = runner.New(st, runner.Options{
 		Workers: opts.Workers,
@@ -88,14 +97,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Metrics: runner.NewMetrics(reg, st),
 	})
 	a.Server = server.New(server.Options{
-		Incidents: st,
-		Alerts:    st,
-		Ready:     a.ready,
-		APIToken:  cfg.API.Token.Reveal(),
-		PublicURL: cfg.Server.PublicURL,
-		Registry:  reg,
-		Logger:    opts.Logger.With("component", "http"),
-		Now:       opts.Now,
+		Incidents:   st,
+		Alerts:      st,
+		Postmortems: a.Postmortems,
+		Ready:       a.ready,
+		APIToken:    cfg.API.Token.Reveal(),
+		PublicURL:   cfg.Server.PublicURL,
+		Registry:    reg,
+		Logger:      opts.Logger.With("component", "http"),
+		Now:         opts.Now,
 	})
 	a.Alerts = incidents.NewAlertService(a.Incidents, st, AlertPolicy(cfg.Alerts), incidents.WithJobNotify(a.Queue.Notify))
 	a.Queue.Handle(incidents.JobProcessAlerts, jobs.HandlerFunc(a.Alerts.HandleJob))

@@ -18,6 +18,8 @@
 //	GET /api/incidents/{id}           id is 42 or INC-42
 //	GET /api/incidents/{id}/timeline
 //	GET /api/incidents/{id}/alerts    ?limit=1..1000 (default 100): firing first, each with its history
+//	GET /api/incidents/{id}/postmortem  the postmortem draft as Markdown (text/markdown); with
+//	                                  ?format=html as HTML (text/html, Content-Security-Policy: default-src 'none')
 //
 // The /api routes need "Authorization: Bearer <token>". A missing or wrong
 // token gets 401 with "WWW-Authenticate: Bearer". When Options.APIToken is
@@ -99,6 +101,9 @@ type Options struct {
 	// Alerts is the read side of incidents' alerts, for
 	// /api/incidents/{id}/alerts. Nil leaves that route answering 404.
 	Alerts AlertReader
+	// Postmortems writes the drafts of /api/incidents/{id}/postmortem.
+	// Nil leaves that route answering 404.
+	Postmortems Postmortems
 	// Ready reports whether Warroom can serve: the database is reachable and
 	// its migrations are applied. Its error text is shown on /readyz, which
 	// needs no token, so it should name the problem without secrets. Nil
@@ -171,6 +176,7 @@ func New(opts Options) *Server {
 	s.mux.Handle("GET /api/incidents/{id}", s.api(s.getIncident))
 	s.mux.Handle("GET /api/incidents/{id}/timeline", s.api(s.getTimeline))
 	s.mux.Handle("GET /api/incidents/{id}/alerts", s.api(s.getAlerts))
+	s.mux.Handle("GET /api/incidents/{id}/postmortem", s.api(s.getPostmortem))
 	return s
 }
 

@@ -1,7 +1,12 @@
-// Package templates holds Warroom's text templates (timeline, and later the
-// postmortem, the digest and messages). They are embedded in the binary; a
-// directory given to New can replace any of them by file name, so a team can
-// change wording without rebuilding.
+// Package templates holds Warroom's text templates (the timeline, the
+// postmortem draft, and later messages). They are embedded in the binary; a
+// directory given to New can replace any of them by file name, and
+// Set.ReplaceFile one of them by a file of any name, so a team can change
+// wording without rebuilding.
+//
+// Markdown templates pass every piece of text from people or alerts through
+// the md, mdurl and mdlink functions (see MarkdownText), so that it shows as
+// written and cannot change the document's structure.
 package templates
 
 import (
@@ -35,6 +40,11 @@ var Funcs = template.FuncMap{
 	"upper":    strings.ToUpper,
 	"truncate": truncate,
 	"duration": incidents.FormatDuration,
+	// Markdown escaping (markdown.go): md for any text from people or
+	// alerts, mdurl for a URL, mdlink for a link with text.
+	"md":     func(v any) string { return MarkdownText(str(v)) },
+	"mdurl":  func(v any) string { return MarkdownURL(str(v)) },
+	"mdlink": func(text, u any) string { return MarkdownLink(str(text), str(u)) },
 }
 
 // New parses the embedded templates, then those in overrideDir (if not
@@ -68,6 +78,28 @@ func parseFS(t *template.Template, fsys fs.FS, dir string) error {
 		if _, err := t.New(filepath.Base(m)).Parse(string(body)); err != nil {
 			return fmt.Errorf("parsing template %s: %w", m, err)
 		}
+	}
+	return nil
+}
+
+// ReplaceFile replaces the template called name (a file name such as
+// "postmortem.md.tmpl") with the file at path, for a single template that a
+// configuration points to. The file is parsed with Funcs; on error the set
+// is unchanged. Call it while wiring, before the set is used.
+func (s *Set) ReplaceFile(name, path string) error {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("template %s: %w", name, err)
+	}
+	if s.tmpl.Lookup(name) == nil {
+		return fmt.Errorf("template %s: %w: %s", path, ErrNoTemplate, name)
+	}
+	// Parse into a scratch set first, so that a broken file leaves s as it is.
+	if _, err := template.New(name).Funcs(Funcs).Parse(string(body)); err != nil {
+		return fmt.Errorf("parsing template %s: %w", path, err)
+	}
+	if _, err := s.tmpl.New(name).Parse(string(body)); err != nil {
+		return fmt.Errorf("parsing template %s: %w", path, err)
 	}
 	return nil
 }

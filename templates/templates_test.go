@@ -81,3 +81,36 @@ func TestErrors(t *testing.T) {
 		t.Errorf("inZone = %q, %v", got, err)
 	}
 }
+
+func TestReplaceFile(t *testing.T) {
+	dir := t.TempDir()
+	ours := filepath.Join(dir, "ours.txt")
+	os.WriteFile(ours, []byte(`{{.Incident.ID}}: {{md .Incident.Title}}`), 0o644)
+	broken := filepath.Join(dir, "broken.txt")
+	os.WriteFile(broken, []byte(`{{.Incident.ID`), 0o644)
+
+	set, err := New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.ReplaceFile("timeline.txt.tmpl", filepath.Join(dir, "missing.txt")); err == nil {
+		t.Error("a missing file was accepted")
+	}
+	if err := set.ReplaceFile("nope.tmpl", ours); !errors.Is(err, ErrNoTemplate) {
+		t.Errorf("replacing a template that does not exist: %v", err)
+	}
+	if err := set.ReplaceFile("timeline.txt.tmpl", broken); err == nil || !strings.Contains(err.Error(), broken) {
+		t.Errorf("a broken file: %v", err)
+	}
+	var b strings.Builder
+	if err := set.Execute(&b, "timeline.txt.tmpl", timelineData()); err != nil || !strings.HasPrefix(b.String(), "INC-4 Search is slow  [") {
+		t.Fatalf("after a failed replacement the built-in template should stay: %v %q", err, b.String())
+	}
+	if err := set.ReplaceFile("timeline.txt.tmpl", ours); err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	if err := set.Execute(&b, "timeline.txt.tmpl", timelineData()); err != nil || b.String() != "INC-4: Search is slow" {
+		t.Errorf("replaced template: %v %q", err, b.String())
+	}
+}

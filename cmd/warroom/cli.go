@@ -39,6 +39,7 @@ var commands = map[string]command{
 	"version":      {"print the version", cmdVersion},
 	"demo":         {"run Warroom's main job offline and print what happens", cmdDemo},
 	"digest":       {"print the incident review digest (also while serve runs)", cmdDigest},
+	"postmortem":   {"write an incident's postmortem draft, or lint a postmortem", cmdPostmortem},
 }
 
 // exitError carries an exit code other than 1.

@@ -1,0 +1,79 @@
+package postmortem
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/templates"
+)
+
+// MaxDraftAlerts is how many of an incident's alerts a Drafter lists.
+const MaxDraftAlerts = 1000
+
+// Source is the record a draft is written from; the SQLite store has it.
+type Source interface {
+	// Incident returns one incident, or an error wrapping
+	// incidents.ErrNotFound.
+	Incident(ctx context.Context, id incidents.ID) (*incidents.Incident, error)
+	// Timeline lists an incident's events in the order they happened.
+	Timeline(ctx context.Context, id incidents.ID) ([]incidents.Event, error)
+	// IncidentAlerts lists up to limit of an incident's alerts.
+	IncidentAlerts(ctx context.Context, id incidents.ID, limit int) ([]incidents.StoredAlert, error)
+}
+
+// Drafter writes incidents' drafts from a Source: the server's
+// /api/incidents/{id}/postmortem and warroom postmortem use it.
+type Drafter struct {
+	Source    Source
+	Templates *templates.Set
+	// Location is the team's time zone; nil means UTC.
+	Location *time.Location
+	// Now is the clock for open incidents' durations; nil means time.Now.
+	Now func() time.Time
+}
+
+// LoadTemplates returns the built-in templates, with the postmortem
+// template replaced by the file at path when path is not empty (config's
+// postmortem.template).
+func LoadTemplates(path string) (*templates.Set, error) {
+	set, err := templates.New("")
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		if err := set.ReplaceFile(TemplateName, path); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+// Draft reads incident id and renders its draft as Markdown. An unknown
+// incident is an error wrapping incidents.ErrNotFound.
+func (d *Drafter) Draft(ctx context.Context, id incidents.ID) ([]byte, error) {
+	inc, err := d.Source.Incident(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", id, err)
+	}
+	events, err := d.Source.Timeline(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading the timeline of %s: %w", id, err)
+	}
+	alerts, err := d.Source.IncidentAlerts(ctx, id, MaxDraftAlerts)
+	if err != nil {
+		return nil, fmt.Errorf("reading the alerts of %s: %w", id, err)
+	}
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	var b bytes.Buffer
+	draft := NewDraft(inc, events, alerts, DraftOptions{Location: d.Location, Now: now()})
+	if err := draft.Render(d.Templates, &b); err != nil {
+		return nil, fmt.Errorf("writing the draft of %s: %w", id, err)
+	}
+	return b.Bytes(), nil
+}
