@@ -809,20 +809,7 @@ func TestAlertQueriesUseIndexes(t *testing.T) {
 		{`SELECT ` + alertColumns + ` FROM alerts AS a WHERE a.incident_id = ? AND a.incident_id <> 0 LIMIT ?`,
 			[]any{1, 1}, []string{"alerts_incident (incident_id=?)"}},
 	} {
-		rows, err := s.writer.Query("EXPLAIN QUERY PLAN "+q.sql, q.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", q.sql, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, s.writer, q.sql, q.args...)
 		joined := strings.Join(plan, "\n")
 		for _, u := range q.uses {
 			if !strings.Contains(joined, u) {

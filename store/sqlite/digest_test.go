@@ -188,20 +188,7 @@ func TestDigestQueriesUseIndexes(t *testing.T) {
 			"incidents_status (status=?)"}},
 		{digestAlertsSQL, []any{1, 2}, []string{"alert_changes_firing_at (at>? AND at<?)"}},
 	} {
-		rows, err := s.writer.Query("EXPLAIN QUERY PLAN "+q.sql, q.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", q.sql, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, s.writer, q.sql, q.args...)
 		joined := strings.Join(plan, "\n")
 		for _, u := range q.uses {
 			if !strings.Contains(joined, u) {

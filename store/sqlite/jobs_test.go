@@ -479,23 +479,12 @@ func TestClaimUsesIndexes(t *testing.T) {
 	other := regexp.MustCompile(`^((SCAN|SEARCH) \(subquery-\d+\)|SCAN (heads|due|CONSTANT ROW)|CO-ROUTINE |MATERIALIZE |SETUP|RECURSIVE STEP|` +
 		`COMPOUND QUERY|LEFT-MOST SUBQUERY|UNION ALL|LIST SUBQUERY|CORRELATED SCALAR SUBQUERY|USE TEMP B-TREE FOR ORDER BY$)`)
 	for name, q := range map[string]string{"park": parkSQL(2), "claim": claimSQL(2), "next run": nextRunAtSQL(2)} {
-		rows, err := s.writer.Query("EXPLAIN QUERY PLAN "+q, "o", 1, 2, 3, "k1", "k2")
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
+		plan := queryPlan(t, s.writer, q, "o", 1, 2, 3, "k1", "k2")
+		for _, detail := range plan {
 			if !search.MatchString(detail) && !other.MatchString(detail) {
 				t.Errorf("%s plan step %q", name, detail)
 			}
 		}
-		rows.Close()
 		want := map[string]string{"park": "jobs_exhausted", "claim": "jobs_serial_active", "next run": "jobs_serial_active"}[name]
 		if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, want) }) {
 			t.Errorf("%s plan %q does not use %s", name, plan, want)

@@ -53,21 +53,8 @@ func TestSlackStoreIncidentByChannel(t *testing.T) {
 
 func TestSlackStoreIncidentByChannelUsesIndex(t *testing.T) {
 	s := openTestStore(t)
-	rows, err := s.reader.Query(`EXPLAIN QUERY PLAN SELECT id FROM incidents
+	plan := queryPlan(t, s.reader, `SELECT id FROM incidents
 		WHERE slack_channel_id = ? AND slack_channel_id <> '' ORDER BY id DESC LIMIT 1`, "C1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
 	if !strings.Contains(strings.Join(plan, "\n"), "incidents_slack_channel") {
 		t.Errorf("plan %q does not use incidents_slack_channel", plan)
 	}
