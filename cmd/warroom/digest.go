@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -9,6 +10,23 @@ import (
 	"github.com/warroomhq/warroom/digest"
 	"github.com/warroomhq/warroom/store/sqlite"
 )
+
+// openReadOnly opens an existing database for a report that may run beside
+// serve: read-only, and only at the schema version this binary knows.
+func openReadOnly(ctx context.Context, path string) (*sqlite.Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("reading the database: %w", err)
+	}
+	st, err := sqlite.Open(ctx, path, sqlite.ReadOnly())
+	if err != nil {
+		return nil, err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
 
 // cmdDigest prints the incident review digest from the database that
 // serve uses. It only reads, so it may run while serve does.
@@ -39,18 +57,12 @@ func cmdDigest(e *env, args []string) error {
 		}
 		dbPath = cfg.Database.Path
 	}
-	if _, err := os.Stat(dbPath); err != nil {
-		return fmt.Errorf("reading the database: %w", err)
-	}
 	ctx := e.ctx
-	st, err := sqlite.Open(ctx, dbPath, sqlite.ReadOnly())
+	st, err := openReadOnly(ctx, dbPath)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.CheckSchema(ctx); err != nil {
-		return err
-	}
 	to := time.Now().UTC()
 	if *at != "" {
 		t, err := time.Parse(time.RFC3339, *at)

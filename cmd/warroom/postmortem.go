@@ -9,7 +9,6 @@ import (
 
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/postmortem"
-	"github.com/warroomhq/warroom/store/sqlite"
 )
 
 const postmortemUsage = `Usage:
@@ -62,18 +61,12 @@ func cmdPostmortem(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(dbPath); err != nil {
-		return fmt.Errorf("reading the database: %w", err)
-	}
 	ctx := e.ctx
-	st, err := sqlite.Open(ctx, dbPath, sqlite.ReadOnly())
+	st, err := openReadOnly(ctx, dbPath)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.CheckSchema(ctx); err != nil {
-		return err
-	}
 	drafter := &postmortem.Drafter{Source: st, Templates: tmpl, Location: loc}
 	md, err := drafter.Draft(ctx, id)
 	if err != nil {
