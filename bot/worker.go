@@ -327,6 +327,16 @@ func (b *Bot) incidentWithChannel(ctx context.Context, id incidents.ID) (*incide
 	return inc, nil
 }
 
+// jobIncident loads the incident of a job whose payload is IncidentJob;
+// the incident must have a channel.
+func (b *Bot) jobIncident(ctx context.Context, j jobs.Job) (*incidents.Incident, error) {
+	p, err := decode[IncidentJob](j)
+	if err != nil {
+		return nil, err
+	}
+	return b.incidentWithChannel(ctx, p.Incident)
+}
+
 func (b *Bot) runInvite(ctx context.Context, j jobs.Job) error {
 	p, err := decode[InviteJob](j)
 	if err != nil {
@@ -370,11 +380,7 @@ func (b *Bot) runInvite(ctx context.Context, j jobs.Job) error {
 }
 
 func (b *Bot) runTopic(ctx context.Context, j jobs.Job) error {
-	p, err := decode[IncidentJob](j)
-	if err != nil {
-		return err
-	}
-	inc, err := b.incidentWithChannel(ctx, p.Incident)
+	inc, err := b.jobIncident(ctx, j)
 	if err != nil {
 		return err
 	}
@@ -514,11 +520,7 @@ func (b *Bot) resolveChannel(ctx context.Context, channel string) (string, error
 }
 
 func (b *Bot) runSummary(ctx context.Context, j jobs.Job) error {
-	p, err := decode[IncidentJob](j)
-	if err != nil {
-		return err
-	}
-	inc, err := b.incidentWithChannel(ctx, p.Incident)
+	inc, err := b.jobIncident(ctx, j)
 	if err != nil {
 		return err
 	}
