@@ -148,3 +148,18 @@ type Rollbacker interface {
 	// Progress reports how the rollback started with h is going.
 	Progress(ctx context.Context, req RollbackRequest, h Handle) (Progress, error)
 }
+
+// Recorder stores what outside systems report as it happens: deploys
+// (POST /hooks/deploy, GitHub's deployment_status webhook) and the progress
+// of rollbacks that a deploy tool carries out (its status callbacks). The
+// inbound webhook adapters call it; the deploys service implements it.
+type Recorder interface {
+	// RecordDeploy stores d, or updates the deploy with the same Source and
+	// ExternalID, and returns it as stored. Reporting the same deploy again
+	// (a retried webhook) changes nothing.
+	RecordDeploy(ctx context.Context, d Deploy) (Deploy, error)
+	// RecordRollbackProgress records the progress of the rollback with key
+	// (RollbackRequest.Key). An unknown key is an error wrapping
+	// incidents.ErrNotFound.
+	RecordRollbackProgress(ctx context.Context, key string, p Progress) error
+}
