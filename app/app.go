@@ -40,6 +40,9 @@ type Options struct {
 	// SlackHTTPClient makes the Slack Web API calls (default: a client
 	// with a 30s timeout).
 	SlackHTTPClient *http.Client
+	// GitHubHTTPClient makes the GitHub API calls (default: a client with
+	// a 30s timeout).
+	GitHubHTTPClient *http.Client
 }
 
 // App is a wired Warroom.
@@ -52,8 +55,10 @@ type App struct {
 	// Postmortems writes postmortem drafts, with the configured template
 	// and time zone.
 	Postmortems *postmortem.Drafter
-	Queue       *runner.Queue
-	Server      *server.Server
+	// Publisher proposes drafts as pull requests, through the queue.
+	Publisher *postmortem.Publisher
+	Queue     *runner.Queue
+	Server    *server.Server
 	// Bot is the Slack adapter, or nil when no bot token is configured.
 	Bot *bot.Bot
 	// Digest runs the digest schedule; nil when no digest is configured or
@@ -88,7 +93,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	reg := prometheus.NewRegistry() // the server adds Go and process metrics
 
 	a := &App{Config: cfg, Store: st, Registry: reg, Logger: opts.Logger}
-	a.Postmortems = &postmortem.Drafter{Source: st, Templates: tmpl, Location: cfg.Postmortem.Location, Now: opts.Now}
+	a.Postmortems = &postmortem.Drafter{Source: st, Templates: tmpl, Location: cfg.Postmortem.Location, Now: opts.Now,
+		Names: slackNames(cfg.People), Items: st}
 	a.Incidents = incidents.NewService(st, incidents.WithClock(opts.Now))
 	a.Queue = runner.New(st, runner.Options{
 		Workers: opts.Workers,
@@ -100,6 +106,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Incidents:   st,
 		Alerts:      st,
 		Postmortems: a.Postmortems,
+		Followups:   st,
 		Ready:       a.ready,
 		APIToken:    cfg.API.Token.Reveal(),
 		PublicURL:   cfg.Server.PublicURL,
@@ -116,6 +123,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:   opts.Logger.With("component", "alerts"),
 		Registry: reg,
 	}).Routes(a.Server.HandleLimited)
+	if err := a.wirePostmortems(cfg, opts); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if !cfg.Webhooks.Token.IsSet() {
 		opts.Logger.Warn("webhooks.token is not set: the alert webhooks under /hooks are off")
 	}
@@ -132,6 +143,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			Incidents:     a.Incidents,
 			Store:         st,
 			Alerts:        a.Alerts,
+			Postmortems:   a.Publisher,
 			Digest:        st,
 			DigestChannel: cfg.Digest.Channel,
 			Jobs:          st,

@@ -52,11 +52,12 @@ func TestDigestIsPostedOnceAndPreviewed(t *testing.T) {
 	if len(posts) != 1 {
 		t.Fatalf("%d digests in #incident-review, want 1", len(posts))
 	}
-	blocks := strings.ReplaceAll(string(posts[0].Blocks), `\u0026`, "&") // as JSON encodes it
+	blocks := strings.NewReplacer(`\u0026`, "&", `\u003c`, "<", `\u003e`, ">").Replace(string(posts[0].Blocks)) // as JSON encodes them
 	for _, want := range []string{
 		"Incident review: Mon 16 Nov – Mon 23 Nov 2026", // the week before 09:00 Berlin (08:00 UTC)
 		"1 (↑1 from 0)", "median 40m",
-		"no postmortem yet: INC-1 SEV1 checkout: Checkout &lt;!channel&gt; down",
+		// sev1 is in draft_on_resolve: the resolve opened its postmortem.
+		"in review: INC-1 SEV1 checkout: Checkout &lt;!channel&gt; down — <https://github.example.com/acme/postmortems/pull/1|pull request>",
 	} {
 		if !strings.Contains(blocks, want) {
 			t.Errorf("digest lacks %q:\n%s", want, blocks)

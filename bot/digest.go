@@ -34,7 +34,7 @@ func (b *Bot) runDigest(ctx context.Context, j jobs.Job) error {
 	if b.opts.Digest == nil || b.opts.DigestChannel == "" {
 		return jobs.Permanent(fmt.Errorf("no digest source or channel configured"))
 	}
-	r, err := digest.Build(ctx, b.opts.Digest, p.From, p.To)
+	r, err := digest.Build(ctx, b.opts.Digest, p.From, p.To, digest.Tracking(b.opts.Digest)...)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (b *Bot) runDigestPreview(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{Text: "The digest is not available in this Warroom."}, nil
 	}
 	to := b.now().UTC()
-	rep, err := digest.Build(ctx, b.opts.Digest, to.Add(-digest.Period), to)
+	rep, err := digest.Build(ctx, b.opts.Digest, to.Add(-digest.Period), to, digest.Tracking(b.opts.Digest)...)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -374,7 +374,7 @@ func (r *Renderer) EventPost(inc *incidents.Incident, ev incidents.Event) (strin
 	case incidents.EventNote:
 		return ":memo: Note from " + r.Actor(ev.Actor) + ": " + cutMrkdwn(Escape(ev.Text), maxPostText), true
 	}
-	return "", false
+	return r.postmortemPost(inc, ev)
 }
 
 // maxPostText caps people's text in a posted line; Slack cuts messages at

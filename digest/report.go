@@ -548,3 +548,18 @@ func (r *Report) actionItems(ctx context.Context, src ActionItemSource, talked [
 	})
 	return nil
 }
+
+// Tracking returns the options that src supports: WithPostmortems when it
+// is a PostmortemSource, WithActionItems when it is an ActionItemSource.
+// The SQLite store is both, so a digest built from it tracks postmortems
+// and action items.
+func Tracking(src any) []Option {
+	var opts []Option
+	if pm, ok := src.(PostmortemSource); ok {
+		opts = append(opts, WithPostmortems(pm))
+	}
+	if ai, ok := src.(ActionItemSource); ok {
+		opts = append(opts, WithActionItems(ai))
+	}
+	return opts
+}

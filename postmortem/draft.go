@@ -26,6 +26,21 @@ type DraftOptions struct {
 	// Now is when the draft is written: the end of an open incident's
 	// duration. Zero means time.Now().
 	Now time.Time
+	// Names maps Slack user IDs to the names people know each other by
+	// (config's people); an actor or role holder not in it is shown as
+	// it is stored.
+	Names map[string]string
+	// IssueLinks maps an action item's text to the issue filed for it.
+	IssueLinks map[string]string
+}
+
+// name is how the draft shows an actor or role holder: "slack:U01ALICE"
+// and "U01ALICE" become "alice" when Names has U01ALICE.
+func (o DraftOptions) name(who string) string {
+	if n, ok := o.Names[strings.TrimPrefix(who, "slack:")]; ok && n != "" {
+		return n
+	}
+	return who
 }
 
 // Draft is the data of a postmortem draft, for the template. Its text is
@@ -35,7 +50,10 @@ type Draft struct {
 	Incident *incidents.Incident
 	// Open is true while the incident is not resolved.
 	Open bool
-	// Written is when the draft was written (DraftOptions.Now), in UTC.
+	// Written is when the record the draft shows ends, in UTC: for an open
+	// incident, when the draft was written (DraftOptions.Now); for a
+	// resolved one, its last event, so that drafting an unchanged incident
+	// again gives the same text (and commits nothing new).
 	Written time.Time
 	// Zone is the team's time zone name ("Europe/Berlin", "UTC"), and
 	// Location the zone itself.
@@ -112,7 +130,8 @@ type Entry struct {
 	Kind       incidents.EventKind
 	Actor      incidents.Actor
 	Text       string // the event's text, or its kind when it has none
-	// Link is the event's permalink (a pinned Slack message), or "".
+	// Link is the event's permalink (a pinned Slack message), or "". In
+	// ActionItems it is the issue filed for the item instead, or "".
 	Link string
 }
 
@@ -170,8 +189,8 @@ func NewDraft(inc *incidents.Incident, events []incidents.Event, alerts []incide
 		Location: loc,
 		Detected: inc.DetectedAt,
 		Duration: inc.Duration(now),
-		Lead:     inc.Roles[incidents.RoleLead],
-		Comms:    inc.Roles[incidents.RoleComms],
+		Lead:     opts.name(inc.Roles[incidents.RoleLead]),
+		Comms:    opts.name(inc.Roles[incidents.RoleComms]),
 	}
 	if d.Detected.IsZero() {
 		d.Detected = inc.DeclaredAt
@@ -179,11 +198,14 @@ func NewDraft(inc *incidents.Incident, events []incidents.Event, alerts []incide
 	d.keyTimes()
 	for role, person := range inc.Roles {
 		if role != incidents.RoleLead && role != incidents.RoleComms && person != "" {
-			d.OtherRoles = append(d.OtherRoles, RoleHolder{Role: role, Person: person})
+			d.OtherRoles = append(d.OtherRoles, RoleHolder{Role: role, Person: opts.name(person)})
 		}
 	}
 	slices.SortFunc(d.OtherRoles, func(a, b RoleHolder) int { return cmp.Compare(a.Role, b.Role) })
-	d.timeline(events)
+	d.timeline(events, opts)
+	if !d.Open && len(d.Timeline) > 0 {
+		d.Written = d.Timeline[len(d.Timeline)-1].At.UTC()
+	}
 	d.alerts(alerts)
 	return d
 }
@@ -216,7 +238,7 @@ func (d *Draft) keyTimes() {
 	}
 }
 
-func (d *Draft) timeline(events []incidents.Event) {
+func (d *Draft) timeline(events []incidents.Event, opts DraftOptions) {
 	// The store lists events in order; a pinned message carries the time
 	// it was written, which may come before the events around it.
 	order := make([]int, len(events))
@@ -230,13 +252,16 @@ func (d *Draft) timeline(events []incidents.Event) {
 	var lastUTC, lastLocal string     // dates of the previous entry
 	for _, i := range order {
 		ev := &events[i]
+		if strings.HasPrefix(string(ev.Kind), "postmortem.") {
+			continue // about the draft itself: it would change every draft
+		}
 		utc, local := ev.At.UTC(), ev.At.In(d.Location)
 		e := Entry{
 			At:    ev.At,
 			UTC:   utc.Format("15:04:05"),
 			Local: local.Format("15:04:05 MST"),
 			Kind:  ev.Kind,
-			Actor: ev.Actor,
+			Actor: incidents.Actor(opts.name(string(ev.Actor))),
 			Text:  ev.Text,
 		}
 		if day := utc.Format(time.DateOnly); day != lastUTC {
@@ -260,10 +285,10 @@ func (d *Draft) timeline(events []incidents.Event) {
 			case n < 0:
 				d.Systems[-n-1].Events++
 			case systems[ev.Actor]:
-				d.Systems = append(d.Systems, Participant{Actor: ev.Actor, Events: 1, First: ev.At})
+				d.Systems = append(d.Systems, Participant{Actor: e.Actor, Events: 1, First: ev.At})
 				seen[ev.Actor] = -len(d.Systems)
 			default:
-				d.Responders = append(d.Responders, Participant{Actor: ev.Actor, Events: 1, First: ev.At})
+				d.Responders = append(d.Responders, Participant{Actor: e.Actor, Events: 1, First: ev.At})
 				seen[ev.Actor] = len(d.Responders)
 			}
 		}
@@ -273,7 +298,7 @@ func (d *Draft) timeline(events []incidents.Event) {
 		}
 		if text, ok := actionItem(ev); ok {
 			a := e
-			a.Text = text
+			a.Text, a.Link = text, opts.IssueLinks[text]
 			d.ActionItems = append(d.ActionItems, a)
 		}
 	}

@@ -33,6 +33,17 @@ type Drafter struct {
 	Location *time.Location
 	// Now is the clock for open incidents' durations; nil means time.Now.
 	Now func() time.Time
+	// Names maps Slack user IDs to people's names (config's people), so
+	// that drafts name people rather than IDs. Optional.
+	Names map[string]string
+	// Items, when set, gives the issues filed for action items, which the
+	// draft links. Optional.
+	Items ItemSource
+}
+
+// ItemSource lists an incident's tracked action items; Store has it.
+type ItemSource interface {
+	IncidentActionItems(ctx context.Context, id incidents.ID) ([]TrackedItem, error)
 }
 
 // LoadTemplates returns the built-in templates, with the postmortem
@@ -54,6 +65,15 @@ func LoadTemplates(path string) (*templates.Set, error) {
 // Draft reads incident id and renders its draft as Markdown. An unknown
 // incident is an error wrapping incidents.ErrNotFound.
 func (d *Drafter) Draft(ctx context.Context, id incidents.ID) ([]byte, error) {
+	draft, err := d.Build(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return d.Render(draft)
+}
+
+// Build reads incident id and gathers its draft.
+func (d *Drafter) Build(ctx context.Context, id incidents.ID) (*Draft, error) {
 	inc, err := d.Source.Incident(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", id, err)
@@ -66,14 +86,43 @@ func (d *Drafter) Draft(ctx context.Context, id incidents.ID) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the alerts of %s: %w", id, err)
 	}
-	now := time.Now
-	if d.Now != nil {
-		now = d.Now
+	opts := DraftOptions{Location: d.Location, Now: d.now(), Names: d.Names}
+	if d.Items != nil {
+		items, err := d.Items.IncidentActionItems(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("reading the action items of %s: %w", id, err)
+		}
+		for _, it := range items {
+			if it.IssueURL != "" {
+				if opts.IssueLinks == nil {
+					opts.IssueLinks = map[string]string{}
+				}
+				opts.IssueLinks[it.Text] = it.IssueURL
+			}
+		}
 	}
+	return NewDraft(inc, events, alerts, opts), nil
+}
+
+// Render writes draft with the Drafter's templates.
+func (d *Drafter) Render(draft *Draft) ([]byte, error) {
 	var b bytes.Buffer
-	draft := NewDraft(inc, events, alerts, DraftOptions{Location: d.Location, Now: now()})
 	if err := draft.Render(d.Templates, &b); err != nil {
-		return nil, fmt.Errorf("writing the draft of %s: %w", id, err)
+		return nil, fmt.Errorf("writing the draft of %s: %w", draft.Incident.ID, err)
 	}
 	return b.Bytes(), nil
+}
+
+func (d *Drafter) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Drafter) location() *time.Location {
+	if d.Location != nil {
+		return d.Location
+	}
+	return time.UTC
 }

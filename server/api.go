@@ -81,7 +81,11 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", id, err)
 	}
-	WriteJSON(w, http.StatusOK, s.incidentJSON(inc, s.opts.Now()))
+	out := s.incidentJSON(inc, s.opts.Now())
+	if err := s.followups(r.Context(), id, &out); err != nil {
+		return fmt.Errorf("reading the follow-ups of %s: %w", id, err)
+	}
+	WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -138,6 +142,9 @@ type incidentJSON struct {
 	ResolvedAt      *string           `json:"resolved_at"`
 	DurationSeconds int64             `json:"duration_seconds"`
 	URL             string            `json:"url,omitempty"`
+	// Postmortem and ActionItems are only in GET /api/incidents/{id}.
+	Postmortem  *postmortemJSON   `json:"postmortem,omitempty"`
+	ActionItems *[]actionItemJSON `json:"action_items,omitempty"`
 }
 
 type channelJSON struct {

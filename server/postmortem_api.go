@@ -19,6 +19,63 @@ type Postmortems interface {
 	Draft(ctx context.Context, id incidents.ID) ([]byte, error)
 }
 
+// Followups is what is known of incidents' postmortem pull requests and
+// action items; the SQLite store has it. GET /api/incidents/{id} shows it.
+type Followups interface {
+	PostmortemRecord(ctx context.Context, id incidents.ID) (postmortem.Record, bool, error)
+	IncidentActionItems(ctx context.Context, id incidents.ID) ([]postmortem.TrackedItem, error)
+}
+
+type postmortemJSON struct {
+	Repository  string  `json:"repository"`
+	Branch      string  `json:"branch"`
+	Path        string  `json:"path"`
+	PullRequest int     `json:"pull_request"`
+	URL         string  `json:"url"`
+	State       string  `json:"state"`
+	Edited      bool    `json:"edited_by_people"`
+	UpdatedAt   *string `json:"updated_at"`
+}
+
+type actionItemJSON struct {
+	Text      string  `json:"text"`
+	State     string  `json:"state"` // "open" or "done"
+	Issue     int     `json:"issue,omitempty"`
+	IssueURL  string  `json:"issue_url,omitempty"`
+	CreatedAt *string `json:"created_at"`
+}
+
+// followups adds the incident's postmortem and action items to out.
+func (s *Server) followups(ctx context.Context, id incidents.ID, out *incidentJSON) error {
+	list := []actionItemJSON{}
+	out.ActionItems = &list
+	if s.opts.Followups == nil {
+		return nil
+	}
+	rec, ok, err := s.opts.Followups.PostmortemRecord(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ok {
+		out.Postmortem = &postmortemJSON{Repository: rec.Repo, Branch: rec.Branch, Path: rec.Path, PullRequest: rec.PRNumber,
+			URL: rec.PRURL, State: rec.PRState, Edited: rec.Edited, UpdatedAt: formatTime(rec.UpdatedAt)}
+	}
+	items, err := s.opts.Followups.IncidentActionItems(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		state := "open"
+		if it.Done {
+			state = "done"
+		}
+		list = append(list, actionItemJSON{Text: it.Text, State: state, Issue: it.IssueNumber,
+			IssueURL: it.IssueURL, CreatedAt: formatTime(it.CreatedAt)})
+	}
+	out.ActionItems = &list
+	return nil
+}
+
 // getPostmortem answers with an incident's postmortem draft: Markdown, or
 // with ?format=html the same as a page of HTML that runs and loads nothing
 // (postmortem.HTML, under a Content-Security-Policy that allows nothing).

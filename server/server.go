@@ -47,6 +47,20 @@
 //	  "url": "https://warroom.example.com/api/incidents/42" // omitted without Options.PublicURL
 //	}
 //
+// GET /api/incidents/{id} adds the incident's follow-ups: "postmortem"
+// (omitted until a draft was proposed on GitHub) and "action_items" ([]
+// when there are none):
+//
+//	"postmortem": {"repository": "acme/postmortems", "branch": "postmortem/inc-42-checkout",
+//	  "path": "postmortems/2026-11-03-inc-42-checkout.md", "pull_request": 12,
+//	  "url": "https://github.com/acme/postmortems/pull/12", "state": "open",
+//	  "edited_by_people": false, "updated_at": "..."},
+//	"action_items": [{"text": "Add a canary stage", "state": "open", "issue": 31,
+//	  "issue_url": "https://github.com/acme/checkout/issues/31", "created_at": "..."}]
+//
+// An action item's state is "done" once its issue is closed, as seen when
+// the draft was last proposed.
+//
 // A list, newest first: {"incidents": [incident, ...], "count": 2}.
 //
 // A timeline, in the order things happened:
@@ -104,6 +118,9 @@ type Options struct {
 	// Postmortems writes the drafts of /api/incidents/{id}/postmortem.
 	// Nil leaves that route answering 404.
 	Postmortems Postmortems
+	// Followups shows incidents' postmortem pull requests and action
+	// items in GET /api/incidents/{id}. Optional.
+	Followups Followups
 	// Ready reports whether Warroom can serve: the database is reachable and
 	// its migrations are applied. Its error text is shown on /readyz, which
 	// needs no token, so it should name the problem without secrets. Nil

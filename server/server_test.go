@@ -475,7 +475,8 @@ const incident42JSON = `{
 	"mitigated_at": null,
 	"resolved_at": null,
 	"duration_seconds": 900,
-	"url": "https://warroom.example.com/api/incidents/42"
+	"url": "https://warroom.example.com/api/incidents/42",
+	"action_items": []
 }`
 
 func TestGetIncident(t *testing.T) {
@@ -494,7 +495,8 @@ func TestGetIncident(t *testing.T) {
 			"detected_at": "2025-03-01T12:00:00Z", "declared_at": "2025-03-01T12:00:00Z",
 			"acknowledged_at": null, "mitigated_at": "2025-03-01T12:30:00Z", "resolved_at": "2025-03-01T13:00:00Z",
 			"duration_seconds": 3600,
-			"url": "https://warroom.example.com/api/incidents/41"
+			"url": "https://warroom.example.com/api/incidents/41",
+			"action_items": []
 		}`)
 	})
 	t.Run("no public URL", func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/digest"
 	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/internal/githubfake"
 	"github.com/warroomhq/warroom/internal/sandbox"
 	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/templates"
@@ -107,7 +108,7 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 	fmt.Fprintln(w, "Warroom demo: an incident from the first alert to resolution, told through Slack.")
 	fmt.Fprintln(w, "Everything runs in this process, offline: Warroom's HTTP endpoints (alerts arrive")
 	fmt.Fprintln(w, "over HTTP as Alertmanager sends them), its job queue,")
-	fmt.Fprintln(w, "a SQLite database in a temporary directory, and a fake Slack workspace with")
+	fmt.Fprintln(w, "a SQLite database in a temporary directory, a fake GitHub, and a fake Slack workspace with")
 	fmt.Fprintln(w, "alice, bob, carol and dave from examples/warroom.yaml.")
 
 	d.heading("1. Alertmanager fires")
@@ -211,6 +212,7 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 		{14, 6, "sev 1"},
 		{14, 8, "status identified"},
 		{14, 9, "note rolling back deploy 2026.11.03-1"},
+		{14, 12, "note TODO: add a canary stage to the checkout deploy"},
 	} {
 		if err := d.at(s.hour, s.min); err != nil {
 			return err
@@ -274,6 +276,10 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 	}
 	d.callSummary(calls)
 
+	if err := d.postmortem(inc.ID); err != nil {
+		return err
+	}
+
 	d.heading("What Slack shows at the end")
 	fmt.Fprint(w, sb.Slack.Transcript())
 
@@ -314,7 +320,7 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 	fmt.Fprintln(w, "to #incident-review every Monday at 09:00 Berlin time, and /incident digest previews it):")
 	fmt.Fprintln(w)
 	end := sb.Clock.Now().UTC()
-	rep, err := digest.Build(ctx, sb.App.Store, end.Add(-digest.Period), end)
+	rep, err := digest.Build(ctx, sb.App.Store, end.Add(-digest.Period), end, digest.Tracking(sb.App.Store)...)
 	if err != nil {
 		return err
 	}
@@ -508,4 +514,57 @@ func (d *demo) tally() (string, error) {
 		once += fmt.Sprintf(", %d answered with an error", errored)
 	}
 	return fmt.Sprintf("Slack calls: %d (%s; %d failed jobs)", len(calls), once, counts[jobs.StateFailed]), nil
+}
+
+// demoDraftLines is how much of the postmortem draft the demo prints.
+const demoDraftLines = 20
+
+// postmortem tells what the resolve did on GitHub: the draft's pull
+// request, the action item's issue, and the start of the draft.
+func (d *demo) postmortem(id incidents.ID) error {
+	d.heading("6. The postmortem opens as a pull request")
+	rec, ok, err := d.sb.App.Store.PostmortemRecord(d.ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the resolve of %s opened no postmortem", id)
+	}
+	d.say("sev1 is in postmortem.draft_on_resolve, so the resolve queued the draft. Warroom wrote it from")
+	d.say("the timeline, filed each action item as an issue, and proposed the draft on GitHub:")
+	d.say("  pull request  %s  (draft, branch %s)", rec.PRURL, rec.Branch)
+	items, err := d.sb.App.Store.IncidentActionItems(d.ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		d.say("  issue         %s  %s", it.IssueURL, it.Text)
+	}
+	content, _, ok := d.sb.GitHub.File(rec.Repo, rec.Branch, rec.Path)
+	if !ok {
+		return fmt.Errorf("no %s on %s", rec.Path, rec.Branch)
+	}
+	calls := d.sb.GitHub.Calls()
+	d.say("GitHub calls: %d (%s)", len(calls), strings.Join(githubCallKinds(calls), ", "))
+	fmt.Fprintf(d.w, "\nThe start of %s:\n\n", rec.Path)
+	lines := strings.SplitN(string(content), "\n", demoDraftLines+1)
+	for _, l := range lines[:min(len(lines), demoDraftLines)] {
+		fmt.Fprintf(d.w, "    %s\n", l)
+	}
+	fmt.Fprintln(d.w, "    …")
+	return nil
+}
+
+// githubCallKinds names the kinds of calls made, in order of first call.
+func githubCallKinds(calls []githubfake.Call) []string {
+	var kinds []string
+	seen := map[string]bool{}
+	for _, c := range calls {
+		k := c.Route
+		if !seen[k] {
+			seen[k] = true
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
 }

@@ -63,7 +63,14 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		"severity_changed    slack:U01ALICE   Severity raised from sev2 to sev1",
 		"time to mitigate     13m",
 		"time to resolve      28m",
-		"Slack calls: 36 (each made once, 1 answered with an error; 0 failed jobs)",
+		"Slack calls: 39 (each made once, 1 answered with an error; 0 failed jobs)",
+		// The postmortem, opened by the resolve.
+		"@warroom: :memo: The postmortem draft of INC-1 is ready for review: pull request #1",
+		"pull request  https://github.example.com/acme/postmortems/pull/1  (draft, branch postmortem/inc-1-checkout-api-returns-502)",
+		"issue         https://github.example.com/acme/checkout/issues/1  add a canary stage to the checkout deploy",
+		"The start of postmortems/2026-11-03-inc-1-checkout-api-returns-502.md:",
+		"    # INC-1: Checkout API returns 502",
+		"    INC-1  sev1  checkout  Checkout API returns 502  https://github.example.com/acme/postmortems/pull/1",
 		// The digest of the demo's week.
 		"Incident review: Tue 27 Oct 2026 14:30 UTC to Tue 3 Nov 2026 14:30 UTC (7 days)",
 		"  To resolve      1 (↑1 from 0)  28m     28m",

@@ -71,7 +71,7 @@ func cmdDigest(e *env, args []string) error {
 		}
 		to = t.UTC()
 	}
-	r, err := digest.Build(ctx, st, to.Add(-period.D()), to)
+	r, err := digest.Build(ctx, st, to.Add(-period.D()), to, digest.Tracking(st)...)
 	if err != nil {
 		return err
 	}

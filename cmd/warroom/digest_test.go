@@ -30,6 +30,10 @@ func TestDigestCommandReadsTheDemoDatabase(t *testing.T) {
 		} `json:"time_to_resolve"`
 		Postmortems struct {
 			Missing []struct{ ID int }
+			Open    []struct {
+				ID  int
+				URL string
+			} `json:"open_pull_requests"`
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -37,7 +41,8 @@ func TestDigestCommandReadsTheDemoDatabase(t *testing.T) {
 	}
 	// The demo's one incident: detected 14:00:30, resolved 14:29.
 	if rep.Opened.Current != 1 || rep.TimeToResolve.Current.Count != 1 || rep.TimeToResolve.Current.MedianSeconds != 28*60+30 ||
-		len(rep.Postmortems.Missing) != 1 {
+		len(rep.Postmortems.Missing) != 0 || len(rep.Postmortems.Open) != 1 ||
+		rep.Postmortems.Open[0].URL != "https://github.example.com/acme/postmortems/pull/1" {
 		t.Fatalf("digest of the demo week: %+v", rep)
 	}
 	code, out, _ = runCLI(t, nil, "digest", "--db", db, "--at", at, "--format", "markdown")

@@ -151,7 +151,7 @@ func TestUnauthorizedIsPermanentAndKeepsTheTokenOut(t *testing.T) {
 	if strings.Contains(err.Error(), token) {
 		t.Errorf("error %q has the token", err)
 	}
-	_, _, err = c.EnsureIssue(context.Background(), repo, "t", "", nil, "k")
+	_, err = c.EnsureIssue(context.Background(), repo, "t", "", nil, "k")
 	if !jobs.IsPermanent(err) || strings.Contains(err.Error(), token) {
 		t.Errorf("EnsureIssue with a wrong token: %v", err)
 	}
@@ -184,7 +184,7 @@ func TestMissingRepositoryOrBranchIsPermanent(t *testing.T) {
 	if !jobs.IsPermanent(err) || !strings.Contains(err.Error(), "base branch trunk not found in acme/postmortems") {
 		t.Errorf("Publish onto a missing base: %v", err)
 	}
-	_, _, err = c.EnsureIssue(context.Background(), "acme/nope", "t", "", nil, "k")
+	_, err = c.EnsureIssue(context.Background(), "acme/nope", "t", "", nil, "k")
 	if !jobs.IsPermanent(err) || !strings.Contains(err.Error(), "repository acme/nope not found (404)") {
 		t.Errorf("EnsureIssue in a missing repository: %v", err)
 	}

@@ -30,7 +30,8 @@ func TestEnterpriseURLs(t *testing.T) {
 			t.Fatalf("New(%q): %v", apiURL, err)
 		}
 		f.ResetCalls()
-		n, _, err := c.EnsureIssue(context.Background(), repo, "Action", "", nil, "k")
+		nIssue, err := c.EnsureIssue(context.Background(), repo, "Action", "", nil, "k")
+		n := nIssue.Number
 		if err != nil || n != 1 {
 			t.Errorf("%s: EnsureIssue = %d, %v", apiURL, n, err)
 		}

@@ -9,6 +9,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/postmortem"
 )
 
 // What a token needs for EnsureIssue (fine-grained permissions).
@@ -23,13 +24,13 @@ func validKey(key string) bool {
 }
 
 // EnsureIssue files an issue in repo ("owner/name") unless Warroom already
-// filed one under key, and returns its number and URL. The issue's body is
+// filed one under key, and returns it (number, URL, and whether it is closed). The issue's body is
 // body followed by a hidden marker, <!-- warroom-key:KEY -->, by which it is
 // found again among the repository's issues, open or closed, that have all
 // of labels; a found issue is returned as it is, even if closed or edited,
 // as long as it keeps the marker and the labels. key is, for example,
 // "inc-42/action-3"; it must not contain "--", "<", ">" or line breaks.
-func (c *Client) EnsureIssue(ctx context.Context, repo, title, body string, labels []string, key string) (number int, url string, err error) {
+func (c *Client) EnsureIssue(ctx context.Context, repo, title, body string, labels []string, key string) (postmortem.Issue, error) {
 	owner, name, err := splitRepo(repo)
 	switch {
 	case err != nil:
@@ -39,7 +40,7 @@ func (c *Client) EnsureIssue(ctx context.Context, repo, title, body string, labe
 		err = fmt.Errorf("key %q cannot be marked in an issue (empty, or with --, <, > or a line break)", key)
 	}
 	if err != nil {
-		return 0, "", jobs.Permanent(fmt.Errorf("github: filing an issue: %w", err))
+		return postmortem.Issue{}, jobs.Permanent(fmt.Errorf("github: filing an issue: %w", err))
 	}
 	marker := issueMarker(key)
 
@@ -48,11 +49,11 @@ func (c *Client) EnsureIssue(ctx context.Context, repo, title, body string, labe
 	for {
 		issues, resp, err := c.gh.Issues.ListByRepo(ctx, owner, name, opts)
 		if err != nil {
-			return 0, "", c.jobError(err, repo, what, issuesNeeds)
+			return postmortem.Issue{}, c.jobError(err, repo, what, issuesNeeds)
 		}
 		for _, is := range issues {
 			if !is.IsPullRequest() && strings.Contains(is.GetBody(), marker) {
-				return is.GetNumber(), is.GetHTMLURL(), nil
+				return issueOf(is), nil
 			}
 		}
 		if resp.NextPage == 0 {
@@ -71,7 +72,11 @@ func (c *Client) EnsureIssue(ctx context.Context, repo, title, body string, labe
 	}
 	is, _, err := c.gh.Issues.Create(ctx, owner, name, req)
 	if err != nil {
-		return 0, "", c.jobError(err, repo, fmt.Sprintf("github: filing issue %s in %s", key, repo), issuesNeeds)
+		return postmortem.Issue{}, c.jobError(err, repo, fmt.Sprintf("github: filing issue %s in %s", key, repo), issuesNeeds)
 	}
-	return is.GetNumber(), is.GetHTMLURL(), nil
+	return issueOf(is), nil
+}
+
+func issueOf(is *gh.Issue) postmortem.Issue {
+	return postmortem.Issue{Number: is.GetNumber(), URL: is.GetHTMLURL(), Closed: is.GetState() == "closed"}
 }

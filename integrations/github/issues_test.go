@@ -16,7 +16,8 @@ func TestEnsureIssueFilesOnce(t *testing.T) {
 	f, c := setup(t)
 	ctx := context.Background()
 
-	n, url, err := c.EnsureIssue(ctx, repo, "Add a retry budget to checkout", "From INC-42's postmortem.", labels, "inc-42/action-1")
+	nIssue, err := c.EnsureIssue(ctx, repo, "Add a retry budget to checkout", "From INC-42's postmortem.", labels, "inc-42/action-1")
+	n, url := nIssue.Number, nIssue.URL
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +30,8 @@ func TestEnsureIssueFilesOnce(t *testing.T) {
 	}
 
 	f.ResetCalls()
-	n2, url2, err := c.EnsureIssue(ctx, repo, "Add a retry budget to checkout", "From INC-42's postmortem.", labels, "inc-42/action-1")
+	n2Issue, err := c.EnsureIssue(ctx, repo, "Add a retry budget to checkout", "From INC-42's postmortem.", labels, "inc-42/action-1")
+	n2, url2 := n2Issue.Number, n2Issue.URL
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,8 +50,8 @@ func TestEnsureIssueFilesOnce(t *testing.T) {
 	}
 
 	// Another key is another issue; without a body, it holds the marker.
-	if n3, _, err := c.EnsureIssue(ctx, repo, "Alert on checkout latency", "", labels, "inc-42/action-2"); err != nil || n3 != 2 {
-		t.Errorf("second action item: %d, %v", n3, err)
+	if n3Issue, err := c.EnsureIssue(ctx, repo, "Alert on checkout latency", "", labels, "inc-42/action-2"); err != nil || n3Issue.Number != 2 {
+		t.Errorf("second action item: %d, %v", n3Issue.Number, err)
 	}
 	if got := f.Issues(repo); len(got) != 2 || got[1].Body != "<!-- warroom-key:inc-42/action-2 -->\n" {
 		t.Errorf("issues %+v", got)
@@ -59,7 +61,8 @@ func TestEnsureIssueFilesOnce(t *testing.T) {
 func TestEnsureIssueFindsAClosedIssueOnALaterPage(t *testing.T) {
 	f, c := setup(t)
 	ctx := context.Background()
-	n, _, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1")
+	nIssue, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1")
+	n := nIssue.Number
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,9 +72,13 @@ func TestEnsureIssueFindsAClosedIssueOnALaterPage(t *testing.T) {
 	}
 	f.ResetCalls()
 
-	n2, _, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1")
+	n2Issue, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1")
+	n2 := n2Issue.Number
 	if err != nil || n2 != n {
 		t.Fatalf("EnsureIssue = %d, %v; want %d", n2, err, n)
+	}
+	if nIssue.Closed || !n2Issue.Closed {
+		t.Errorf("Closed = %v when filed, %v after closing; want false, true", nIssue.Closed, n2Issue.Closed)
 	}
 	calls := f.Calls()
 	checkCalls(t, calls, "GET "+issues+" 200", "GET "+issues+" 200")
@@ -87,10 +94,11 @@ func TestEnsureIssueAfterALostCreateAnswer(t *testing.T) {
 	f, c := setup(t)
 	ctx := context.Background()
 	f.FailNext(githubfake.RouteCreateIssue, githubfake.Fault{Status: 502, Apply: true})
-	if _, _, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1"); err == nil || jobs.IsPermanent(err) {
+	if _, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1"); err == nil || jobs.IsPermanent(err) {
 		t.Fatalf("EnsureIssue: %v, want a retryable error", err)
 	}
-	n, _, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1")
+	nIssue, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1")
+	n := nIssue.Number
 	if err != nil || n != 1 || len(f.Issues(repo)) != 1 {
 		t.Errorf("retry: %d, %v; issues %+v", n, err, f.Issues(repo))
 	}
@@ -101,7 +109,8 @@ func TestEnsureIssueSkipsPullRequestsAndOtherLabels(t *testing.T) {
 	ctx := context.Background()
 	// A person's issue that quotes the marker but lacks the labels.
 	f.AddIssue(repo, githubfake.Issue{Title: "Copy", Body: "<!-- warroom-key:inc-42/action-1 -->", Labels: []string{"postmortem"}})
-	n, _, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1")
+	nIssue, err := c.EnsureIssue(ctx, repo, "Add a retry budget", "", labels, "inc-42/action-1")
+	n := nIssue.Number
 	if err != nil || n != 2 {
 		t.Errorf("EnsureIssue = %d, %v; want a new issue #2", n, err)
 	}
@@ -117,7 +126,7 @@ func TestEnsureIssueRefusesBadArguments(t *testing.T) {
 		{repo, "t", "a>b"},
 		{repo, "t", "a\nb"},
 	} {
-		if _, _, err := c.EnsureIssue(context.Background(), tc.repo, tc.title, "", nil, tc.key); !jobs.IsPermanent(err) {
+		if _, err := c.EnsureIssue(context.Background(), tc.repo, tc.title, "", nil, tc.key); !jobs.IsPermanent(err) {
 			t.Errorf("%+v: %v, want a permanent error", tc, err)
 		}
 	}

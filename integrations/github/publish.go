@@ -12,51 +12,22 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/postmortem"
 )
 
-// PublishRequest is a postmortem draft to propose as a pull request.
-type PublishRequest struct {
-	Repo   string // "owner/name"
-	Base   string // the pull request's base branch, e.g. "main"
-	Branch string // the draft's branch, e.g. postmortem.BranchName
-	Path   string // the file, from the repository's root
-	// Content is the draft, written as is.
-	Content []byte
-	// Message is the commit message; empty means Title.
-	Message string
-	// Title and Body are the pull request's, used when it is opened.
-	Title, Body string
-	// LastSHA is the file's SHA after Warroom last wrote it (a previous
-	// PublishResult.FileSHA), or "" if it never did. The file is
-	// overwritten only while it still has this SHA: a file that people
-	// have changed is left to them.
-	LastSHA string
-}
+// PublishRequest and PublishResult are the domain's (package postmortem):
+// the Client implements postmortem.Repository.
+type (
+	PublishRequest = postmortem.PublishRequest
+	PublishResult  = postmortem.PublishResult
+)
 
-// PublishResult is what Publish did.
-type PublishResult struct {
-	PRNumber int
-	PRURL    string
-	// FileSHA is the file's SHA on the branch after Publish. When Edited,
-	// it is the people's version: keep the LastSHA you had rather than this
-	// one, or the next Publish will take their version for Warroom's and
-	// overwrite it.
-	FileSHA string
-	// Created reports that this call created the file.
-	Created bool
-	// Edited reports that people changed the file since Warroom last wrote
-	// it, so it was left alone and the draft was posted as a comment on the
-	// pull request instead.
-	Edited bool
-	// CommitURL is the commit this call made, or "" when it made none (the
-	// file already held the draft, or was Edited).
-	CommitURL string
-}
+var _ postmortem.Repository = (*Client)(nil)
 
 // What a token needs for Publish (fine-grained permissions).
 const publishNeeds = "contents: write and pull requests: write"
 
-func (r PublishRequest) validate() error {
+func validatePublish(r PublishRequest) error {
 	switch {
 	case r.Base == "":
 		return errors.New("no base branch")
@@ -90,7 +61,7 @@ func (r PublishRequest) validate() error {
 func (c *Client) Publish(ctx context.Context, req PublishRequest) (PublishResult, error) {
 	owner, name, err := splitRepo(req.Repo)
 	if err == nil {
-		err = req.validate()
+		err = validatePublish(req)
 	}
 	if err != nil {
 		return PublishResult{}, jobs.Permanent(fmt.Errorf("github: publishing a postmortem: %w", err))

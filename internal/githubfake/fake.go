@@ -51,6 +51,8 @@ type Fake struct {
 	mux   *http.ServeMux
 	token string
 	now   func() time.Time
+	// webBase starts web links; "" means the server's own URL.
+	webBase string
 
 	mu     sync.Mutex
 	repos  map[string]*repo // by lower-case "owner/name"
@@ -65,6 +67,14 @@ type Option func(*Fake)
 // WithToken sets the token the fake accepts, as "Bearer <token>" or
 // "token <token>" in the Authorization header.
 func WithToken(token string) Option { return func(f *Fake) { f.token = token } }
+
+// WithWebURL makes the fake's web links (html_url of pull requests,
+// issues, files and commits) start with base, such as
+// "https://github.example.com", instead of its own random address, so
+// that output that shows them is the same on every run.
+func WithWebURL(base string) Option {
+	return func(f *Fake) { f.webBase = strings.TrimSuffix(base, "/") }
+}
 
 // WithClock sets the clock that dates responses (the Date header),
 // commits, issues and pull requests. The default is fixed at Epoch.
@@ -490,7 +500,15 @@ func (f *Fake) webURL(rp *repo, is *issue) string {
 	if is.pull != nil {
 		kind = "pull"
 	}
-	return fmt.Sprintf("%s/%s/%s/%s/%d", f.srv.URL, rp.owner, rp.name, kind, is.number)
+	return fmt.Sprintf("%s/%s/%s/%s/%d", f.web(), rp.owner, rp.name, kind, is.number)
+}
+
+// web is the base of the fake's web links.
+func (f *Fake) web() string {
+	if f.webBase != "" {
+		return f.webBase
+	}
+	return f.srv.URL
 }
 
 func (f *Fake) apiURL(rp *repo, rest string) string {

@@ -133,7 +133,7 @@ func (f *Fake) fileJSON(rp *repo, ref, path string, content []byte, withContent 
 		"sha":      sha,
 		"size":     len(content),
 		"url":      f.apiURL(rp, "contents/"+path+"?ref="+ref),
-		"html_url": fmt.Sprintf("%s/%s/%s/blob/%s/%s", f.srv.URL, rp.owner, rp.name, ref, path),
+		"html_url": fmt.Sprintf("%s/%s/%s/blob/%s/%s", f.web(), rp.owner, rp.name, ref, path),
 		"git_url":  f.apiURL(rp, "git/blobs/"+sha),
 	}
 	if withContent {
@@ -259,7 +259,7 @@ func (f *Fake) putContents(w http.ResponseWriter, r *http.Request) {
 			"sha":      c.sha,
 			"message":  c.message,
 			"url":      f.apiURL(rp, "git/commits/"+c.sha),
-			"html_url": fmt.Sprintf("%s/%s/%s/commit/%s", f.srv.URL, rp.owner, rp.name, c.sha),
+			"html_url": fmt.Sprintf("%s/%s/%s/commit/%s", f.web(), rp.owner, rp.name, c.sha),
 			"parents":  []map[string]any{{"sha": headSHA}},
 		},
 	})

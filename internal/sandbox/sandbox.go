@@ -22,6 +22,7 @@ import (
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/examples"
 	"github.com/warroomhq/warroom/internal/clock"
+	"github.com/warroomhq/warroom/internal/githubfake"
 	"github.com/warroomhq/warroom/internal/slackfake"
 )
 
@@ -30,6 +31,9 @@ const SigningSecret = "sandbox-signing-secret"
 
 // WebhookToken is the webhook token the sandbox's app uses.
 const WebhookToken = "sandbox-webhook-token"
+
+// GitHubWebURL starts the GitHub fake's web links (pull requests, issues).
+const GitHubWebURL = "https://github.example.com"
 
 // APIToken is the JSON API token the sandbox's app uses.
 const APIToken = "sandbox-api-token"
@@ -60,8 +64,12 @@ type Options struct {
 
 // Sandbox is a running Warroom with its fakes.
 type Sandbox struct {
-	Clock  *clock.Manual
-	Slack  *slackfake.Fake
+	Clock *clock.Manual
+	Slack *slackfake.Fake
+	// GitHub is the GitHub fake that GITHUB_TOKEN and
+	// WARROOM_GITHUB_API_URL point at, with every repository the config
+	// names (postmortem.repository, services' repository).
+	GitHub *githubfake.Fake
 	App    *app.App
 	Server *httptest.Server
 	// Driver sends signed Slack requests to the app.
@@ -90,13 +98,16 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		now = time.Now
 	}
 	s.Slack = slackfake.New(append([]slackfake.Option{slackfake.WithClock(now)}, opts.Slack...)...)
+	s.GitHub = githubfake.New(githubfake.WithClock(now), githubfake.WithWebURL(GitHubWebURL))
 
 	env := map[string]string{
-		"SLACK_BOT_TOKEN":       s.Slack.Token(),
-		"SLACK_SIGNING_SECRET":  SigningSecret,
-		"WARROOM_SLACK_API_URL": s.Slack.APIURL(),
-		"WARROOM_WEBHOOK_TOKEN": WebhookToken,
-		"WARROOM_API_TOKEN":     APIToken,
+		"SLACK_BOT_TOKEN":        s.Slack.Token(),
+		"SLACK_SIGNING_SECRET":   SigningSecret,
+		"WARROOM_SLACK_API_URL":  s.Slack.APIURL(),
+		"WARROOM_WEBHOOK_TOKEN":  WebhookToken,
+		"WARROOM_API_TOKEN":      APIToken,
+		"GITHUB_TOKEN":           s.GitHub.Token(),
+		"WARROOM_GITHUB_API_URL": s.GitHub.APIURL(),
 	}
 	for k, v := range opts.Env {
 		env[k] = v
@@ -104,18 +115,21 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 	cfg, err := config.Load(opts.Config, func(k string) string { return env[k] })
 	if err != nil {
 		s.Slack.Close()
+		s.GitHub.Close()
 		return nil, err
 	}
 	s.populate(cfg)
 
 	s.App, err = app.New(ctx, cfg, app.Options{
-		DBPath:          filepath.Join(opts.Dir, "warroom.db"),
-		Logger:          opts.Logger,
-		Now:             now,
-		SlackHTTPClient: &http.Client{Transport: opts.SlackTransport, Timeout: 30 * time.Second},
+		DBPath:           filepath.Join(opts.Dir, "warroom.db"),
+		Logger:           opts.Logger,
+		Now:              now,
+		SlackHTTPClient:  &http.Client{Transport: opts.SlackTransport, Timeout: 30 * time.Second},
+		GitHubHTTPClient: &http.Client{Timeout: 30 * time.Second},
 	})
 	if err != nil {
 		s.Slack.Close()
+		s.GitHub.Close()
 		return nil, err
 	}
 	s.Server = httptest.NewServer(s.App.Server.Handler())
@@ -153,6 +167,15 @@ func (s *Sandbox) populate(cfg *config.Config) {
 	sort.Strings(svcs)
 	for _, name := range svcs {
 		channels = append(channels, cfg.Services[name].Channel)
+	}
+	repos := map[string]bool{cfg.Postmortem.Repository: true}
+	for _, name := range svcs {
+		repos[cfg.Services[name].Repository] = true
+	}
+	for r := range repos {
+		if r != "" {
+			s.GitHub.AddRepo(r, "main", map[string]string{"README.md": "# " + r + "\n"})
+		}
 	}
 	seen := map[string]bool{}
 	for _, ch := range channels {
@@ -212,5 +235,6 @@ func (s *Sandbox) API(ctx context.Context, path string, out any) (int, error) {
 func (s *Sandbox) Close() {
 	s.Server.Close()
 	s.Slack.Close()
+	s.GitHub.Close()
 	s.App.Close()
 }

@@ -1,0 +1,66 @@
+package app
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/warroomhq/warroom/config"
+	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/integrations/github"
+	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/postmortem"
+)
+
+// slackNames maps the Slack user IDs of config's people to their names,
+// so that drafts name people rather than IDs.
+func slackNames(people map[string]config.Person) map[string]string {
+	names := map[string]string{}
+	for name, p := range people {
+		if p.Slack != "" {
+			names[p.Slack] = name
+		}
+	}
+	return names
+}
+
+// wirePostmortems sets up the postmortem publisher: drafts proposed as
+// pull requests (when GitHub has a token and postmortem.repository is
+// set), action items filed as issues, and drafts on resolve. Without
+// GitHub, asked-for drafts are still recorded with their checker findings.
+func (a *App) wirePostmortems(cfg *config.Config, opts Options) error {
+	var repo postmortem.Repository
+	if cfg.GitHub.Token.IsSet() && cfg.Postmortem.Repository != "" {
+		httpClient := opts.GitHubHTTPClient
+		if httpClient == nil {
+			httpClient = &http.Client{Timeout: 30 * time.Second}
+		}
+		gh, err := github.New(cfg.GitHub.Token.Reveal(), cfg.GitHub.APIURL, httpClient)
+		if err != nil {
+			return err
+		}
+		repo = gh
+	} else if cfg.Postmortem.Repository != "" {
+		a.Logger.Warn("github.token is not set: postmortem drafts are written but not proposed as pull requests")
+	}
+	sevs := make([]incidents.Severity, 0, len(cfg.Postmortem.DraftOnResolve))
+	for _, s := range cfg.Postmortem.DraftOnResolve {
+		sevs = append(sevs, incidents.Severity(s))
+	}
+	a.Publisher = &postmortem.Publisher{
+		Drafter:   a.Postmortems,
+		Repo:      repo,
+		Store:     a.Store,
+		Incidents: a.Incidents,
+		Config: postmortem.PublishConfig{
+			Repo:                cfg.Postmortem.Repository,
+			Base:                cfg.Postmortem.BaseBranch,
+			Path:                cfg.Postmortem.Path,
+			DraftOnResolve:      sevs,
+			ActionItemsAsIssues: cfg.Postmortem.ActionItemsAsIssues,
+			ServiceRepo:         func(service string) string { return cfg.Services[service].Repository },
+		},
+	}
+	a.Incidents.AddListener(a.Publisher.Listener())
+	a.Queue.Handle(postmortem.JobPublish, jobs.HandlerFunc(a.Publisher.HandleJob))
+	return nil
+}

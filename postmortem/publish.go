@@ -1,0 +1,420 @@
+package postmortem
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/jobs"
+)
+
+// Timeline event kinds of postmortems.
+const (
+	// EventRequested is someone asking for the draft (/incident
+	// postmortem). Its listener queues JobPublish.
+	EventRequested incidents.EventKind = "postmortem.requested"
+	// EventPublished is the draft committed and its pull request opened
+	// or updated. Data has "pr_url", "pr_number", "branch", "path",
+	// "created", "edited", "findings" and "issues".
+	EventPublished incidents.EventKind = "postmortem.published"
+	// EventDrafted is a draft written without GitHub (no repository
+	// configured). Data has "findings" and "excerpt".
+	EventDrafted incidents.EventKind = "postmortem.drafted"
+	// EventFailed is a publish that will not be retried. Data has "error".
+	EventFailed incidents.EventKind = "postmortem.failed"
+)
+
+// JobPublish writes an incident's draft and proposes it on GitHub (or,
+// without GitHub, records it). It runs once per request or resolution, one
+// at a time per incident.
+const JobPublish = "postmortem.publish"
+
+// PublishJob is JobPublish's payload.
+type PublishJob struct {
+	Incident incidents.ID `json:"incident"`
+	// Reason is "requested" or "resolved".
+	Reason string `json:"reason"`
+}
+
+// PublishRequest is a postmortem draft to propose as a pull request.
+type PublishRequest struct {
+	Repo   string // "owner/name"
+	Base   string // the pull request's base branch, e.g. "main"
+	Branch string // the draft's branch, e.g. postmortem.BranchName
+	Path   string // the file, from the repository's root
+	// Content is the draft, written as is.
+	Content []byte
+	// Message is the commit message; empty means Title.
+	Message string
+	// Title and Body are the pull request's, used when it is opened.
+	Title, Body string
+	// LastSHA is the file's SHA after Warroom last wrote it (a previous
+	// PublishResult.FileSHA), or "" if it never did. The file is
+	// overwritten only while it still has this SHA: a file that people
+	// have changed is left to them.
+	LastSHA string
+}
+
+// PublishResult is what Publish did.
+type PublishResult struct {
+	PRNumber int
+	PRURL    string
+	// FileSHA is the file's SHA on the branch after Publish. When Edited,
+	// it is the people's version: keep the LastSHA you had rather than this
+	// one, or the next Publish will take their version for Warroom's and
+	// overwrite it.
+	FileSHA string
+	// Created reports that this call created the file.
+	Created bool
+	// Edited reports that people changed the file since Warroom last wrote
+	// it, so it was left alone and the draft was posted as a comment on the
+	// pull request instead.
+	Edited bool
+	// CommitURL is the commit this call made, or "" when it made none (the
+	// file already held the draft, or was Edited).
+	CommitURL string
+}
+
+// Issue is an issue filed for an action item.
+type Issue struct {
+	Number int
+	URL    string
+	Closed bool
+}
+
+// Repository is where drafts are proposed and action items filed; the
+// GitHub adapter (integrations/github) implements it. Its errors carry the
+// queue's verdicts (jobs.Permanent, jobs.Defer for rate limits).
+type Repository interface {
+	// Publish proposes a draft as a pull request, idempotently.
+	Publish(ctx context.Context, req PublishRequest) (PublishResult, error)
+	// EnsureIssue files an issue in repo unless one was filed under key.
+	EnsureIssue(ctx context.Context, repo, title, body string, labels []string, key string) (Issue, error)
+}
+
+// Record is what Warroom knows of an incident's postmortem on GitHub.
+type Record struct {
+	Incident incidents.ID
+	// Repo, Branch and Path are fixed by the first publish, so that a
+	// renamed incident keeps its branch and file.
+	Repo, Branch, Path string
+	PRNumber           int
+	PRURL              string
+	// PRState is "open", "merged" or "closed" as last seen.
+	PRState string
+	// LastSHA is the file's blob sha as Warroom last wrote it.
+	LastSHA string
+	// Edited is true when the last publish found people's edits.
+	Edited    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TrackedItem is an action item of an incident, with its issue.
+type TrackedItem struct {
+	Incident incidents.ID `json:"incident"`
+	// Key is stable for the same text within an incident.
+	Key         string    `json:"key"`
+	Text        string    `json:"text"`
+	Done        bool      `json:"done"`
+	IssueNumber int       `json:"issue_number,omitempty"`
+	IssueURL    string    `json:"issue_url,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Store keeps postmortem records and action items; the SQLite store
+// implements it.
+type Store interface {
+	// PostmortemRecord returns the incident's record, and false if its
+	// draft was never published.
+	PostmortemRecord(ctx context.Context, id incidents.ID) (Record, bool, error)
+	// SavePostmortemRecord creates or replaces the incident's record.
+	SavePostmortemRecord(ctx context.Context, r Record) error
+	// IncidentActionItems lists the incident's action items, oldest first.
+	IncidentActionItems(ctx context.Context, id incidents.ID) ([]TrackedItem, error)
+	// SaveActionItem creates or updates the item with its incident and key.
+	SaveActionItem(ctx context.Context, it TrackedItem) error
+}
+
+// PublishConfig is where drafts go.
+type PublishConfig struct {
+	// Repo ("owner/name"), Base and Path are config's postmortem
+	// repository, base_branch and path. Without Repo, drafts are recorded
+	// but not proposed.
+	Repo, Base, Path string
+	// DraftOnResolve lists the severities whose incidents are drafted
+	// when they resolve.
+	DraftOnResolve []incidents.Severity
+	// ActionItemsAsIssues files each action item in ServiceRepo(service).
+	ActionItemsAsIssues bool
+	// ServiceRepo is a service's repository, or "" when it has none.
+	ServiceRepo func(service string) string
+}
+
+// Publisher carries drafts to GitHub through the job queue: the listener
+// queues JobPublish on a request or a resolution, and HandleJob drafts,
+// files action items and proposes the draft.
+type Publisher struct {
+	Drafter   *Drafter
+	Repo      Repository // nil when GitHub is not configured
+	Store     Store
+	Incidents *incidents.Service
+	Config    PublishConfig
+}
+
+// Maximums of what an event carries for Slack.
+const (
+	maxEventFindings = 10
+	excerptLines     = 15
+	maxIssueTitle    = 120
+)
+
+// Request asks for an incident's draft, on behalf of actor: it records
+// EventRequested, and the listener queues the job in the same transaction.
+func (p *Publisher) Request(ctx context.Context, id incidents.ID, actor incidents.Actor) error {
+	_, err := p.Incidents.Record(ctx, id, actor, incidents.Event{Kind: EventRequested, Text: "Asked for the postmortem draft"})
+	return err
+}
+
+// Listener queues JobPublish for each EventRequested, and for each
+// resolution of an incident whose severity is in DraftOnResolve. The job's
+// key names the event, so a retried change queues it once.
+func (p *Publisher) Listener() incidents.Listener {
+	return incidents.ListenerFunc(func(ctx context.Context, tx incidents.Tx, c incidents.Change) error {
+		for _, ev := range c.Events {
+			reason := ""
+			switch {
+			case ev.Kind == EventRequested:
+				reason = "requested"
+			case ev.Kind == incidents.EventResolved && slices.Contains(p.Config.DraftOnResolve, c.After.Severity):
+				reason = "resolved"
+			default:
+				continue
+			}
+			payload, err := json.Marshal(PublishJob{Incident: c.After.ID, Reason: reason})
+			if err != nil {
+				return err
+			}
+			_, err = tx.Enqueue(ctx, jobs.NewJob{
+				Kind:      JobPublish,
+				Key:       fmt.Sprintf("postmortem:%d:ev%d", c.After.ID, ev.ID),
+				SerialKey: fmt.Sprintf("postmortem:%d", c.After.ID),
+				Payload:   payload,
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// HandleJob runs JobPublish. Each step is idempotent, so a retry after a
+// lost answer or a restart repeats nothing: issues are found by key, the
+// branch, file and pull request by name and sha. A failure that no retry
+// can fix is recorded on the timeline, so that people hear of it.
+func (p *Publisher) HandleJob(ctx context.Context, j jobs.Job) error {
+	var job PublishJob
+	if err := json.Unmarshal(j.Payload, &job); err != nil {
+		return jobs.Permanent(fmt.Errorf("decoding %s payload: %w", JobPublish, err))
+	}
+	err := p.publish(ctx, job)
+	if err != nil && !errors.Is(err, incidents.ErrNotFound) && (jobs.IsPermanent(err) || j.Attempt >= j.MaxAttempts) {
+		text := "The postmortem draft could not be proposed on GitHub: " + err.Error()
+		if _, rerr := p.Incidents.Record(ctx, job.Incident, incidents.System, incidents.Event{
+			Kind: EventFailed, Text: text, Data: map[string]any{"error": err.Error()},
+		}); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	if errors.Is(err, incidents.ErrNotFound) {
+		return jobs.Permanent(err)
+	}
+	return err
+}
+
+func (p *Publisher) publish(ctx context.Context, job PublishJob) error {
+	draft, err := p.Drafter.Build(ctx, job.Incident)
+	if err != nil {
+		return err
+	}
+	inc := draft.Incident
+	if p.Repo == nil || p.Config.Repo == "" {
+		md, err := p.Drafter.Render(draft)
+		if err != nil {
+			return err
+		}
+		findings := Lint(md)
+		_, err = p.Incidents.Record(ctx, inc.ID, incidents.System, incidents.Event{
+			Kind: EventDrafted,
+			Text: "Wrote the postmortem draft (no GitHub repository is configured)",
+			Data: map[string]any{"findings": findingsData(findings), "findings_total": len(findings), "excerpt": excerpt(md, excerptLines)},
+		})
+		return err
+	}
+
+	rec, ok, err := p.Store.PostmortemRecord(ctx, inc.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		rec = Record{
+			Incident: inc.ID,
+			Repo:     p.Config.Repo,
+			Branch:   BranchName(inc),
+			Path:     path.Join(p.Config.Path, FileName(inc, p.Drafter.now().In(p.Drafter.location()))),
+			PRState:  "open",
+		}
+	}
+	issues := 0
+	if p.Config.ActionItemsAsIssues && len(draft.ActionItems) > 0 {
+		if issues, err = p.fileIssues(ctx, inc, rec, draft.ActionItems); err != nil {
+			return err
+		}
+		if draft, err = p.Drafter.Build(ctx, inc.ID); err != nil { // with the issues' links
+			return err
+		}
+	} else if err := p.trackItems(ctx, inc.ID, draft.ActionItems); err != nil {
+		return err
+	}
+	md, err := p.Drafter.Render(draft)
+	if err != nil {
+		return err
+	}
+	res, err := p.Repo.Publish(ctx, PublishRequest{
+		Repo:    rec.Repo,
+		Base:    p.Config.Base,
+		Branch:  rec.Branch,
+		Path:    rec.Path,
+		Content: md,
+		Message: fmt.Sprintf("Postmortem draft for %s", inc.ID),
+		Title:   fmt.Sprintf("Postmortem: %s %s", inc.ID, inc.Title),
+		Body:    prBody(inc, rec),
+		LastSHA: rec.LastSHA,
+	})
+	if err != nil {
+		return err
+	}
+	rec.PRNumber, rec.PRURL, rec.Edited = res.PRNumber, res.PRURL, res.Edited
+	if !res.Edited {
+		rec.LastSHA = res.FileSHA
+	}
+	if err := p.Store.SavePostmortemRecord(ctx, rec); err != nil {
+		return err
+	}
+	text := fmt.Sprintf("Updated the postmortem draft in pull request #%d", res.PRNumber)
+	switch {
+	case res.Edited:
+		text = fmt.Sprintf("The postmortem file in pull request #%d was edited by people, so it was left as it is; the new draft is a comment on the pull request", res.PRNumber)
+	case res.Created:
+		text = fmt.Sprintf("Opened the postmortem draft as pull request #%d", res.PRNumber)
+	}
+	findings := Lint(md)
+	_, err = p.Incidents.Record(ctx, inc.ID, incidents.System, incidents.Event{
+		Kind: EventPublished,
+		Text: text,
+		Data: map[string]any{
+			"pr_url": res.PRURL, "pr_number": res.PRNumber, "branch": rec.Branch, "path": rec.Path,
+			"repo": rec.Repo, "created": res.Created, "edited": res.Edited, "reason": job.Reason,
+			"findings": findingsData(findings), "findings_total": len(findings), "issues": issues,
+		},
+	})
+	return err
+}
+
+// itemKey is an action item's stable key: its text's hash.
+func itemKey(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return "action-" + hex.EncodeToString(sum[:6])
+}
+
+// trackItems records the draft's action items, without issues.
+func (p *Publisher) trackItems(ctx context.Context, id incidents.ID, items []Entry) error {
+	for _, e := range items {
+		if err := p.Store.SaveActionItem(ctx, TrackedItem{Incident: id, Key: itemKey(e.Text), Text: e.Text, CreatedAt: e.At}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileIssues files an issue for each action item in the service's
+// repository, labelled "incident" and "inc-<id>", and records the items
+// with their issues. It returns how many items have an issue.
+func (p *Publisher) fileIssues(ctx context.Context, inc *incidents.Incident, rec Record, items []Entry) (int, error) {
+	repo := ""
+	if p.Config.ServiceRepo != nil {
+		repo = p.Config.ServiceRepo(inc.Service)
+	}
+	if repo == "" {
+		return 0, p.trackItems(ctx, inc.ID, items)
+	}
+	label := strings.ToLower(inc.ID.String())
+	n := 0
+	for _, e := range items {
+		key := itemKey(e.Text)
+		body := fmt.Sprintf("An action item from the postmortem of %s (%s).\n\nThe postmortem is `%s` on the branch `%s` of %s.",
+			inc.ID, oneLine(inc.Title), rec.Path, rec.Branch, rec.Repo)
+		is, err := p.Repo.EnsureIssue(ctx, repo, issueTitle(e.Text), body, []string{"incident", label}, label+"/"+key)
+		if err != nil {
+			return n, err
+		}
+		n++
+		err = p.Store.SaveActionItem(ctx, TrackedItem{
+			Incident: inc.ID, Key: key, Text: e.Text, Done: is.Closed,
+			IssueNumber: is.Number, IssueURL: is.URL, CreatedAt: e.At,
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// issueTitle is an action item's text on one line, cut to maxIssueTitle
+// characters.
+func issueTitle(text string) string {
+	t := oneLine(text)
+	if utf8.RuneCountInString(t) > maxIssueTitle {
+		r := []rune(t)
+		t = strings.TrimSpace(string(r[:maxIssueTitle-1])) + "…"
+	}
+	return t
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// prBody is the pull request's description.
+func prBody(inc *incidents.Incident, rec Record) string {
+	return fmt.Sprintf(`A blameless postmortem draft for %s, written by Warroom from the incident's timeline.
+
+- Fill in the sections that only people can write: contributing factors, what went well, what was hard, where we got lucky.
+- Edit the file on this branch freely: Warroom never overwrites people's edits. Asking for the draft again posts the new draft as a comment.
+- `+"`warroom postmortem lint %s`"+` checks the wording for blame.
+`, inc.ID, path.Base(rec.Path))
+}
+
+// findingsData is findings as an event's data: at most maxEventFindings.
+func findingsData(fs []Finding) []any {
+	out := make([]any, 0, min(len(fs), maxEventFindings))
+	for _, f := range fs[:min(len(fs), maxEventFindings)] {
+		out = append(out, map[string]any{"line": f.Line, "phrase": f.Phrase, "suggestion": f.Suggestion})
+	}
+	return out
+}
+
+// excerpt is the first n lines of md.
+func excerpt(md []byte, n int) string {
+	lines := strings.SplitN(string(md), "\n", n+1)
+	return strings.Join(lines[:min(len(lines), n)], "\n")
+}

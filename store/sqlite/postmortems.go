@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/warroomhq/warroom/digest"
+	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/postmortem"
+)
+
+var (
+	_ postmortem.Store        = (*Store)(nil)
+	_ digest.PostmortemSource = (*Store)(nil)
+	_ digest.ActionItemSource = (*Store)(nil)
+	_ postmortem.ItemSource   = (*Store)(nil)
+)
+
+// PostmortemRecord returns the incident's postmortem record, and false if
+// its draft was never published.
+func (s *Store) PostmortemRecord(ctx context.Context, id incidents.ID) (postmortem.Record, bool, error) {
+	var (
+		r                postmortem.Record
+		edited           int
+		created, updated int64
+	)
+	err := s.read().QueryRowContext(ctx, `SELECT repo, branch, path, pr_number, pr_url, pr_state, last_sha, edited,
+		created_at, updated_at FROM postmortems WHERE incident_id = ?`, int64(id)).Scan(
+		&r.Repo, &r.Branch, &r.Path, &r.PRNumber, &r.PRURL, &r.PRState, &r.LastSHA, &edited, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return postmortem.Record{}, false, nil
+	}
+	if err != nil {
+		return postmortem.Record{}, false, fmt.Errorf("reading the postmortem of %s: %w", id, err)
+	}
+	r.Incident, r.Edited, r.CreatedAt, r.UpdatedAt = id, edited != 0, fromMS(created), fromMS(updated)
+	return r, true, nil
+}
+
+// SavePostmortemRecord creates or replaces the incident's record. The
+// creation time is kept from the first save.
+func (s *Store) SavePostmortemRecord(ctx context.Context, r postmortem.Record) error {
+	if r.Incident <= 0 || r.Repo == "" || r.Branch == "" || r.Path == "" {
+		return fmt.Errorf("saving the postmortem of %s: repository, branch and path are required", r.Incident)
+	}
+	if r.PRState == "" {
+		r.PRState = "open"
+	}
+	now := ms(s.now())
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.in(tx).ExecContext(ctx, `INSERT INTO postmortems
+			(incident_id, repo, branch, path, pr_number, pr_url, pr_state, last_sha, edited, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (incident_id) DO UPDATE SET repo = excluded.repo, branch = excluded.branch,
+				path = excluded.path, pr_number = excluded.pr_number, pr_url = excluded.pr_url,
+				pr_state = excluded.pr_state, last_sha = excluded.last_sha, edited = excluded.edited,
+				updated_at = excluded.updated_at`,
+			int64(r.Incident), r.Repo, r.Branch, r.Path, r.PRNumber, r.PRURL, r.PRState, r.LastSHA, boolInt(r.Edited), now, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("saving the postmortem of %s: %w", r.Incident, err)
+	}
+	return nil
+}
+
+// IncidentActionItems lists the incident's action items, oldest first.
+func (s *Store) IncidentActionItems(ctx context.Context, id incidents.ID) ([]postmortem.TrackedItem, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT incident_id, key, text, done, issue_number, issue_url, created_at, updated_at
+		FROM action_items WHERE incident_id = ? ORDER BY created_at, key`, int64(id))
+	if err != nil {
+		return nil, fmt.Errorf("listing the action items of %s: %w", id, err)
+	}
+	items, err := scanItems(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing the action items of %s: %w", id, err)
+	}
+	return items, nil
+}
+
+func scanItems(rows *sql.Rows) ([]postmortem.TrackedItem, error) {
+	defer rows.Close()
+	var out []postmortem.TrackedItem
+	for rows.Next() {
+		var (
+			it               postmortem.TrackedItem
+			inc              int64
+			done             int
+			created, updated int64
+		)
+		if err := rows.Scan(&inc, &it.Key, &it.Text, &done, &it.IssueNumber, &it.IssueURL, &created, &updated); err != nil {
+			return nil, err
+		}
+		it.Incident, it.Done, it.CreatedAt, it.UpdatedAt = incidents.ID(inc), done != 0, fromMS(created), fromMS(updated)
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// SaveActionItem creates or updates the item with its incident and key. An
+// update keeps the creation time, and keeps a known issue when it.IssueURL
+// is empty.
+func (s *Store) SaveActionItem(ctx context.Context, it postmortem.TrackedItem) error {
+	if it.Incident <= 0 || it.Key == "" {
+		return fmt.Errorf("saving an action item of %s: incident and key are required", it.Incident)
+	}
+	now := s.now()
+	created := it.CreatedAt
+	if created.IsZero() {
+		created = now
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.in(tx).ExecContext(ctx, `INSERT INTO action_items
+			(incident_id, key, text, done, issue_number, issue_url, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (incident_id, key) DO UPDATE SET text = excluded.text, done = excluded.done,
+				issue_number = CASE WHEN excluded.issue_url = '' THEN action_items.issue_number ELSE excluded.issue_number END,
+				issue_url = CASE WHEN excluded.issue_url = '' THEN action_items.issue_url ELSE excluded.issue_url END,
+				updated_at = excluded.updated_at`,
+			int64(it.Incident), it.Key, it.Text, boolInt(it.Done), it.IssueNumber, it.IssueURL, ms(created), ms(now))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("saving action item %s of %s: %w", it.Key, it.Incident, err)
+	}
+	return nil
+}
+
+// Postmortems returns the postmortems of those incidents among ids that
+// have a pull request (the digest's PostmortemSource).
+func (s *Store) Postmortems(ctx context.Context, ids []incidents.ID) (map[incidents.ID]digest.Postmortem, error) {
+	out := map[incidents.ID]digest.Postmortem{}
+	for i := 0; i < len(ids); i += 500 {
+		batch := ids[i:min(i+500, len(ids))]
+		args := make([]any, len(batch))
+		for j, id := range batch {
+			args[j] = int64(id)
+		}
+		// On the pool without the statement cache: each length is a text.
+		rows, err := s.reader.QueryContext(ctx, `SELECT incident_id, pr_url, pr_state FROM postmortems
+			WHERE pr_url <> '' AND incident_id IN (`+placeholders(len(batch))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading postmortems for the digest: %w", err)
+		}
+		for rows.Next() {
+			var (
+				id         int64
+				url, state string
+			)
+			if err := rows.Scan(&id, &url, &state); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading postmortems for the digest: %w", err)
+			}
+			out[incidents.ID(id)] = digest.Postmortem{URL: url, State: digest.PullRequestState(state)}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("reading postmortems for the digest: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// ActionItems returns the action items of the incidents among ids (the
+// digest's ActionItemSource).
+func (s *Store) ActionItems(ctx context.Context, ids []incidents.ID) ([]digest.ActionItem, error) {
+	var out []digest.ActionItem
+	for i := 0; i < len(ids); i += 500 {
+		batch := ids[i:min(i+500, len(ids))]
+		args := make([]any, len(batch))
+		for j, id := range batch {
+			args[j] = int64(id)
+		}
+		rows, err := s.reader.QueryContext(ctx, `SELECT incident_id, key, text, done, issue_number, issue_url, created_at, updated_at
+			FROM action_items WHERE incident_id IN (`+placeholders(len(batch))+`) ORDER BY created_at, incident_id, key`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading action items for the digest: %w", err)
+		}
+		items, err := scanItems(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading action items for the digest: %w", err)
+		}
+		for _, it := range items {
+			out = append(out, digest.ActionItem{Incident: it.Incident, Created: it.CreatedAt, Title: it.Text, URL: it.IssueURL, Done: it.Done})
+		}
+	}
+	return out, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
