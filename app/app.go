@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 	a := &App{Config: cfg, Store: st, Registry: reg, Logger: opts.Logger}
 	a.Postmortems = &postmortem.Drafter{Source: st, Templates: tmpl, Location: cfg.Postmortem.Location, Now: opts.Now,
-		Names: slackNames(cfg.People), Items: st}
+		Names: cfg.SlackNames(), Items: st}
 	a.Incidents = incidents.NewService(st, incidents.WithClock(opts.Now))
 	a.Queue = runner.New(st, runner.Options{
 		Workers: opts.Workers,

@@ -11,18 +11,6 @@ import (
 	"github.com/warroomhq/warroom/postmortem"
 )
 
-// slackNames maps the Slack user IDs of config's people to their names,
-// so that drafts name people rather than IDs.
-func slackNames(people map[string]config.Person) map[string]string {
-	names := map[string]string{}
-	for name, p := range people {
-		if p.Slack != "" {
-			names[p.Slack] = name
-		}
-	}
-	return names
-}
-
 // wirePostmortems sets up the postmortem publisher: drafts proposed as
 // pull requests (when GitHub has a token and postmortem.repository is
 // set), action items filed as issues, and drafts on resolve. Without

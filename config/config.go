@@ -125,6 +125,19 @@ type Person struct {
 	Email string `yaml:"email"`
 }
 
+// SlackNames maps the Slack user IDs of the configured people to their
+// names, so that what Warroom writes for people (postmortem drafts) names
+// them rather than their IDs.
+func (c *Config) SlackNames() map[string]string {
+	names := make(map[string]string, len(c.People))
+	for name, p := range c.People {
+		if p.Slack != "" {
+			names[p.Slack] = name
+		}
+	}
+	return names
+}
+
 // Schedule is an on-call rotation.
 type Schedule struct {
 	// Timezone is an IANA time zone name. Default UTC.

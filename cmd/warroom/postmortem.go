@@ -48,6 +48,7 @@ func cmdPostmortem(e *env, args []string) error {
 	var (
 		templatePath string
 		loc          = time.UTC
+		names        map[string]string
 	)
 	if *cfgPath != "" || e.getenv("WARROOM_CONFIG") != "" || dbPath == "" {
 		cfg, err := e.loadConfig(e.configPath(*cfgPath))
@@ -55,7 +56,7 @@ func cmdPostmortem(e *env, args []string) error {
 			return err
 		}
 		dbPath = firstNonEmpty(dbPath, cfg.Database.Path)
-		templatePath, loc = cfg.Postmortem.Template, cfg.Postmortem.Location
+		templatePath, loc, names = cfg.Postmortem.Template, cfg.Postmortem.Location, cfg.SlackNames()
 	}
 	tmpl, err := postmortem.LoadTemplates(templatePath)
 	if err != nil {
@@ -67,7 +68,7 @@ func cmdPostmortem(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	drafter := &postmortem.Drafter{Source: st, Templates: tmpl, Location: loc}
+	drafter := &postmortem.Drafter{Source: st, Templates: tmpl, Location: loc, Names: names, Items: st}
 	md, err := drafter.Draft(ctx, id)
 	if err != nil {
 		return err
