@@ -216,6 +216,10 @@ func (a *App) Run(ctx context.Context, listen string, ready func(net.Addr)) erro
 		parts++
 		go func() { errc <- a.Digest.Run(ctx) }()
 	}
+	if a.Publisher != nil && a.Publisher.Repo != nil {
+		parts++
+		go func() { errc <- a.syncPostmortems(ctx, a.Incidents.Now) }()
+	}
 
 	var errs []error
 	for range parts {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -50,5 +51,28 @@ func (a *App) wirePostmortems(cfg *config.Config, opts Options) error {
 	}
 	a.Incidents.AddListener(a.Publisher.Listener())
 	a.Queue.Handle(postmortem.JobPublish, jobs.HandlerFunc(a.Publisher.HandleJob))
+	a.Queue.Handle(postmortem.JobSync, jobs.HandlerFunc(a.Publisher.HandleSync))
 	return nil
+}
+
+// syncPostmortems queues postmortem.sync on start and then every hour
+// until ctx ends, while GitHub is configured: the states of postmortem
+// pull requests and action-item issues are refreshed hourly.
+func (a *App) syncPostmortems(ctx context.Context, now func() time.Time) error {
+	tick := time.NewTicker(postmortem.SyncInterval)
+	defer tick.Stop()
+	for {
+		fresh, err := postmortem.QueueSync(ctx, a.Store, now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.Logger.Error("queueing the postmortem sync", "err", err)
+		case fresh:
+			a.Queue.Notify()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }

@@ -259,3 +259,61 @@ func TestPostmortemWithoutGitHub(t *testing.T) {
 		t.Errorf("%d GitHub calls without a token", n)
 	}
 }
+
+// TestPostmortemSyncFollowsGitHub: the hourly sync sees the pull request
+// merged and the action item's issue closed; the API, the timeline and
+// the digest follow. A sync queued twice in the same hour runs once.
+func TestPostmortemSyncFollowsGitHub(t *testing.T) {
+	r := newPMRig(t, nil)
+	gh := r.sb.GitHub
+	r.note("U01BOB", "TODO: add a canary stage to the checkout deploy")
+	r.command("U01ALICE", "postmortem")
+	if len(gh.PullRequests("acme/postmortems")) != 1 || len(gh.Issues("acme/checkout")) != 1 {
+		t.Fatal("no pull request or issue to follow")
+	}
+	sync := func() {
+		t.Helper()
+		r.sb.Clock.Advance(time.Hour)
+		for range 2 {
+			if _, err := postmortem.QueueSync(r.ctx, r.sb.App.Store, r.sb.Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.run()
+	}
+
+	gh.ResetCalls()
+	sync() // nothing changed yet
+	if calls := gh.Calls(); len(calls) != 2 || calls[0].Route != githubfake.RouteGetPull || calls[1].Route != githubfake.RouteGetIssue {
+		t.Errorf("one sync made %v", calls)
+	}
+
+	gh.MergePull("acme/postmortems", 1)
+	gh.CloseIssue("acme/checkout", 1)
+	sync()
+	var api struct {
+		Postmortem  struct{ State string }
+		ActionItems []struct{ State string } `json:"action_items"`
+	}
+	if code, err := r.sb.API(r.ctx, "/api/incidents/1", &api); err != nil || code != http.StatusOK {
+		t.Fatalf("API: %d %v", code, err)
+	}
+	if api.Postmortem.State != "merged" || len(api.ActionItems) != 1 || api.ActionItems[0].State != "done" {
+		t.Errorf("after the merge the API shows %+v", api)
+	}
+	evs, err := r.sb.App.Incidents.Timeline(r.ctx, r.inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := slices.DeleteFunc(evs, func(e incidents.Event) bool { return e.Kind != postmortem.EventMerged })
+	if len(merged) != 1 || merged[0].Text != "The postmortem's pull request #1 was merged" {
+		t.Errorf("merge events %+v", merged)
+	}
+
+	// Nothing is open any more: a later sync asks GitHub nothing.
+	gh.ResetCalls()
+	sync()
+	if calls := gh.Calls(); len(calls) != 0 {
+		t.Errorf("a sync with nothing open made %v", calls)
+	}
+}

@@ -99,6 +99,10 @@ type Repository interface {
 	Publish(ctx context.Context, req PublishRequest) (PublishResult, error)
 	// EnsureIssue files an issue in repo unless one was filed under key.
 	EnsureIssue(ctx context.Context, repo, title, body string, labels []string, key string) (Issue, error)
+	// PullRequestState is "open", "merged" or "closed".
+	PullRequestState(ctx context.Context, repo string, number int) (string, error)
+	// IssueClosed reports whether an issue is closed.
+	IssueClosed(ctx context.Context, repo string, number int) (bool, error)
 }
 
 // Record is what Warroom knows of an incident's postmortem on GitHub.
@@ -126,6 +130,7 @@ type TrackedItem struct {
 	Key         string    `json:"key"`
 	Text        string    `json:"text"`
 	Done        bool      `json:"done"`
+	IssueRepo   string    `json:"issue_repo,omitempty"`
 	IssueNumber int       `json:"issue_number,omitempty"`
 	IssueURL    string    `json:"issue_url,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -144,6 +149,10 @@ type Store interface {
 	IncidentActionItems(ctx context.Context, id incidents.ID) ([]TrackedItem, error)
 	// SaveActionItem creates or updates the item with its incident and key.
 	SaveActionItem(ctx context.Context, it TrackedItem) error
+	// OpenPostmortemRecords lists the records whose pull request is open.
+	OpenPostmortemRecords(ctx context.Context) ([]Record, error)
+	// OpenActionItems lists the items not done that have an issue.
+	OpenActionItems(ctx context.Context) ([]TrackedItem, error)
 }
 
 // PublishConfig is where drafts go.
@@ -372,7 +381,7 @@ func (p *Publisher) fileIssues(ctx context.Context, inc *incidents.Incident, rec
 		n++
 		err = p.Store.SaveActionItem(ctx, TrackedItem{
 			Incident: inc.ID, Key: key, Text: e.Text, Done: is.Closed,
-			IssueNumber: is.Number, IssueURL: is.URL, CreatedAt: e.At,
+			IssueRepo: repo, IssueNumber: is.Number, IssueURL: is.URL, CreatedAt: e.At,
 		})
 		if err != nil {
 			return n, err
@@ -417,4 +426,85 @@ func findingsData(fs []Finding) []any {
 func excerpt(md []byte, n int) string {
 	lines := strings.SplitN(string(md), "\n", n+1)
 	return strings.Join(lines[:min(len(lines), n)], "\n")
+}
+
+// JobSync refreshes what Warroom knows of postmortems on GitHub: whether
+// each open pull request was merged or closed, and whether each open
+// action item's issue was closed. serve queues it hourly (QueueSync).
+const JobSync = "postmortem.sync"
+
+// Timeline event kinds of a pull request's end, recorded by JobSync.
+const (
+	EventMerged incidents.EventKind = "postmortem.merged"
+	EventClosed incidents.EventKind = "postmortem.closed"
+)
+
+// SyncInterval is how often JobSync runs.
+const SyncInterval = time.Hour
+
+// QueueSync queues the sync run of now's hour, keyed by that hour, so that
+// a restart within the hour queues nothing twice. It reports whether it
+// queued a new run.
+func QueueSync(ctx context.Context, e jobs.Enqueuer, now time.Time) (bool, error) {
+	hour := now.UTC().Truncate(SyncInterval)
+	return e.Enqueue(ctx, jobs.NewJob{Kind: JobSync, Key: fmt.Sprintf("%s:%d", JobSync, hour.Unix()), MaxAttempts: 3})
+}
+
+// HandleSync runs JobSync. An answer no retry fixes for one pull request
+// or issue (deleted, or the token lost access) skips that one; a rate limit
+// or an outage retries the run.
+func (p *Publisher) HandleSync(ctx context.Context, j jobs.Job) error {
+	if p.Repo == nil {
+		return nil
+	}
+	recs, err := p.Store.OpenPostmortemRecords(ctx)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		state, err := p.Repo.PullRequestState(ctx, rec.Repo, rec.PRNumber)
+		if jobs.IsPermanent(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if state == rec.PRState {
+			continue
+		}
+		rec.PRState = state
+		if err := p.Store.SavePostmortemRecord(ctx, rec); err != nil {
+			return err
+		}
+		kind, text := EventClosed, fmt.Sprintf("The postmortem's pull request #%d was closed without merging", rec.PRNumber)
+		if state == "merged" {
+			kind, text = EventMerged, fmt.Sprintf("The postmortem's pull request #%d was merged", rec.PRNumber)
+		}
+		if state != "open" {
+			if _, err := p.Incidents.Record(ctx, rec.Incident, incidents.System, incidents.Event{Kind: kind, Text: text,
+				Data: map[string]any{"pr_url": rec.PRURL, "pr_number": rec.PRNumber}}); err != nil {
+				return err
+			}
+		}
+	}
+	items, err := p.Store.OpenActionItems(ctx)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		closed, err := p.Repo.IssueClosed(ctx, it.IssueRepo, it.IssueNumber)
+		if jobs.IsPermanent(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if closed {
+			it.Done = true
+			if err := p.Store.SaveActionItem(ctx, it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

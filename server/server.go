@@ -58,8 +58,9 @@
 //	"action_items": [{"text": "Add a canary stage", "state": "open", "issue": 31,
 //	  "issue_url": "https://github.com/acme/checkout/issues/31", "created_at": "..."}]
 //
-// An action item's state is "done" once its issue is closed, as seen when
-// the draft was last proposed.
+// An action item's state is "done" once its issue is closed, and the
+// postmortem's state "open", "merged" or "closed", as last seen by the
+// hourly sync (or the last publish).
 //
 // A list, newest first: {"incidents": [incident, ...], "count": 2}.
 //

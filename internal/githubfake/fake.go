@@ -30,6 +30,8 @@ const (
 	RouteCreateIssue   = "POST /repos/{owner}/{repo}/issues"
 	RouteListComments  = "GET /repos/{owner}/{repo}/issues/{number}/comments"
 	RouteCreateComment = "POST /repos/{owner}/{repo}/issues/{number}/comments"
+	RouteGetPull       = "GET /repos/{owner}/{repo}/pulls/{number}"
+	RouteGetIssue      = "GET /repos/{owner}/{repo}/issues/{number}"
 )
 
 // APIPrefix is where the fake serves the API, as GitHub Enterprise Server
@@ -102,6 +104,8 @@ func New(opts ...Option) *Fake {
 	f.mux.HandleFunc(RouteCreateIssue, f.createIssue)
 	f.mux.HandleFunc(RouteListComments, f.listComments)
 	f.mux.HandleFunc(RouteCreateComment, f.createComment)
+	f.mux.HandleFunc(RouteGetPull, f.getPull)
+	f.mux.HandleFunc(RouteGetIssue, f.getIssue)
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	return f
 }
@@ -287,6 +291,7 @@ type issue struct {
 type pull struct {
 	head, base string
 	draft      bool
+	merged     bool
 }
 
 // BlobSHA is the git blob SHA of content, which GitHub reports as a file's

@@ -274,6 +274,7 @@ func (f *Fake) pullJSON(rp *repo, is *issue) map[string]any {
 		"title":      is.title,
 		"body":       is.body,
 		"draft":      is.pull.draft,
+		"merged":     is.pull.merged,
 		"html_url":   f.webURL(rp, is),
 		"url":        f.apiURL(rp, fmt.Sprintf("pulls/%d", is.number)),
 		"created_at": stamp(is.created),

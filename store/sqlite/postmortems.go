@@ -21,22 +21,61 @@ var (
 // PostmortemRecord returns the incident's postmortem record, and false if
 // its draft was never published.
 func (s *Store) PostmortemRecord(ctx context.Context, id incidents.ID) (postmortem.Record, bool, error) {
-	var (
-		r                postmortem.Record
-		edited           int
-		created, updated int64
-	)
-	err := s.read().QueryRowContext(ctx, `SELECT repo, branch, path, pr_number, pr_url, pr_state, last_sha, edited,
-		created_at, updated_at FROM postmortems WHERE incident_id = ?`, int64(id)).Scan(
-		&r.Repo, &r.Branch, &r.Path, &r.PRNumber, &r.PRURL, &r.PRState, &r.LastSHA, &edited, &created, &updated)
+	r, err := scanRecord(s.read().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM postmortems WHERE incident_id = ?`, int64(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return postmortem.Record{}, false, nil
 	}
 	if err != nil {
 		return postmortem.Record{}, false, fmt.Errorf("reading the postmortem of %s: %w", id, err)
 	}
-	r.Incident, r.Edited, r.CreatedAt, r.UpdatedAt = id, edited != 0, fromMS(created), fromMS(updated)
 	return r, true, nil
+}
+
+const recordColumns = `incident_id, repo, branch, path, pr_number, pr_url, pr_state, last_sha, edited, created_at, updated_at`
+
+func scanRecord(row interface{ Scan(...any) error }) (postmortem.Record, error) {
+	var (
+		r                postmortem.Record
+		inc              int64
+		edited           int
+		created, updated int64
+	)
+	err := row.Scan(&inc, &r.Repo, &r.Branch, &r.Path, &r.PRNumber, &r.PRURL, &r.PRState, &r.LastSHA, &edited, &created, &updated)
+	r.Incident, r.Edited, r.CreatedAt, r.UpdatedAt = incidents.ID(inc), edited != 0, fromMS(created), fromMS(updated)
+	return r, err
+}
+
+// OpenPostmortemRecords lists the records whose pull request is open.
+func (s *Store) OpenPostmortemRecords(ctx context.Context) ([]postmortem.Record, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT `+recordColumns+` FROM postmortems
+		WHERE pr_state = 'open' AND pr_number > 0 ORDER BY incident_id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing open postmortems: %w", err)
+	}
+	defer rows.Close()
+	var out []postmortem.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing open postmortems: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// OpenActionItems lists the action items not done that have an issue.
+func (s *Store) OpenActionItems(ctx context.Context) ([]postmortem.TrackedItem, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT `+itemColumns+` FROM action_items
+		WHERE done = 0 AND issue_number > 0 ORDER BY incident_id, key`)
+	if err != nil {
+		return nil, fmt.Errorf("listing open action items: %w", err)
+	}
+	items, err := scanItems(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing open action items: %w", err)
+	}
+	return items, nil
 }
 
 // SavePostmortemRecord creates or replaces the incident's record. The
@@ -68,7 +107,7 @@ func (s *Store) SavePostmortemRecord(ctx context.Context, r postmortem.Record) e
 
 // IncidentActionItems lists the incident's action items, oldest first.
 func (s *Store) IncidentActionItems(ctx context.Context, id incidents.ID) ([]postmortem.TrackedItem, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT incident_id, key, text, done, issue_number, issue_url, created_at, updated_at
+	rows, err := s.read().QueryContext(ctx, `SELECT `+itemColumns+`
 		FROM action_items WHERE incident_id = ? ORDER BY created_at, key`, int64(id))
 	if err != nil {
 		return nil, fmt.Errorf("listing the action items of %s: %w", id, err)
@@ -80,6 +119,8 @@ func (s *Store) IncidentActionItems(ctx context.Context, id incidents.ID) ([]pos
 	return items, nil
 }
 
+const itemColumns = `incident_id, key, text, done, issue_repo, issue_number, issue_url, created_at, updated_at`
+
 func scanItems(rows *sql.Rows) ([]postmortem.TrackedItem, error) {
 	defer rows.Close()
 	var out []postmortem.TrackedItem
@@ -90,7 +131,7 @@ func scanItems(rows *sql.Rows) ([]postmortem.TrackedItem, error) {
 			done             int
 			created, updated int64
 		)
-		if err := rows.Scan(&inc, &it.Key, &it.Text, &done, &it.IssueNumber, &it.IssueURL, &created, &updated); err != nil {
+		if err := rows.Scan(&inc, &it.Key, &it.Text, &done, &it.IssueRepo, &it.IssueNumber, &it.IssueURL, &created, &updated); err != nil {
 			return nil, err
 		}
 		it.Incident, it.Done, it.CreatedAt, it.UpdatedAt = incidents.ID(inc), done != 0, fromMS(created), fromMS(updated)
@@ -113,13 +154,14 @@ func (s *Store) SaveActionItem(ctx context.Context, it postmortem.TrackedItem) e
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := s.in(tx).ExecContext(ctx, `INSERT INTO action_items
-			(incident_id, key, text, done, issue_number, issue_url, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			(incident_id, key, text, done, issue_repo, issue_number, issue_url, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (incident_id, key) DO UPDATE SET text = excluded.text, done = excluded.done,
+				issue_repo = CASE WHEN excluded.issue_url = '' THEN action_items.issue_repo ELSE excluded.issue_repo END,
 				issue_number = CASE WHEN excluded.issue_url = '' THEN action_items.issue_number ELSE excluded.issue_number END,
 				issue_url = CASE WHEN excluded.issue_url = '' THEN action_items.issue_url ELSE excluded.issue_url END,
 				updated_at = excluded.updated_at`,
-			int64(it.Incident), it.Key, it.Text, boolInt(it.Done), it.IssueNumber, it.IssueURL, ms(created), ms(now))
+			int64(it.Incident), it.Key, it.Text, boolInt(it.Done), it.IssueRepo, it.IssueNumber, it.IssueURL, ms(created), ms(now))
 		return err
 	})
 	if err != nil {
@@ -173,7 +215,7 @@ func (s *Store) ActionItems(ctx context.Context, ids []incidents.ID) ([]digest.A
 		for j, id := range batch {
 			args[j] = int64(id)
 		}
-		rows, err := s.reader.QueryContext(ctx, `SELECT incident_id, key, text, done, issue_number, issue_url, created_at, updated_at
+		rows, err := s.reader.QueryContext(ctx, `SELECT `+itemColumns+`
 			FROM action_items WHERE incident_id IN (`+placeholders(len(batch))+`) ORDER BY created_at, incident_id, key`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("reading action items for the digest: %w", err)

@@ -5,6 +5,7 @@
 -- incident keeps its branch and file. last_sha is the git blob sha of the
 -- file as Warroom last wrote it: a file on the branch with another sha was
 -- edited by people and is not overwritten.
+-- pr_state is refreshed hourly from GitHub (postmortem.sync) while open.
 CREATE TABLE postmortems (
 	incident_id INTEGER PRIMARY KEY REFERENCES incidents (id),
 	repo        TEXT    NOT NULL,
@@ -27,9 +28,14 @@ CREATE TABLE action_items (
 	key          TEXT    NOT NULL,
 	text         TEXT    NOT NULL,
 	done         INTEGER NOT NULL DEFAULT 0,
+	issue_repo   TEXT    NOT NULL DEFAULT '',
 	issue_number INTEGER NOT NULL DEFAULT 0,
 	issue_url    TEXT    NOT NULL DEFAULT '',
 	created_at   INTEGER NOT NULL,
 	updated_at   INTEGER NOT NULL,
 	PRIMARY KEY (incident_id, key)
 );
+
+-- The hourly sync reads the open ones only.
+CREATE INDEX postmortems_open ON postmortems (incident_id) WHERE pr_state = 'open';
+CREATE INDEX action_items_open_issues ON action_items (incident_id) WHERE done = 0 AND issue_number > 0;
