@@ -177,8 +177,8 @@ func TestWorkflowRollbackerDispatchesFindsAndFollowsTheRun(t *testing.T) {
 	h = p.Handle
 	for _, step := range []struct {
 		status, conclusion, job, stepName string
-		want                               deploys.Status
-		message, url                       string
+		want                              deploys.Status
+		message, url                      string
 	}{
 		{"in_progress", "", "", "", deploys.StatusRunning, label + " is running", run.URL},
 		{"completed", "failure", "rollback", "kubectl rollout status", deploys.StatusFailed,
