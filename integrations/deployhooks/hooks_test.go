@@ -362,10 +362,14 @@ func TestGitHubHookRefusesBadSignatures(t *testing.T) {
 	for name, mod := range map[string]func(http.Header){
 		"missing":      func(h http.Header) { h.Del("X-Hub-Signature-256") },
 		"other secret": func(h http.Header) { h.Set("X-Hub-Signature-256", webhook.Sign([]byte("nope"), []byte(body))) },
-		"sha1":         func(h http.Header) { h.Set("X-Hub-Signature-256", "sha1="+strings.TrimPrefix(good.Get("X-Hub-Signature-256"), "sha256=")) },
-		"other body":   func(h http.Header) { h.Set("X-Hub-Signature-256", webhook.Sign([]byte(githubSecret), []byte(body+" "))) },
-		"token":        func(h http.Header) { h.Del("X-Hub-Signature-256"); h.Set("Authorization", "Bearer "+token) },
-		"truncated":    func(h http.Header) { h.Set("X-Hub-Signature-256", good.Get("X-Hub-Signature-256")[:40]) },
+		"sha1": func(h http.Header) {
+			h.Set("X-Hub-Signature-256", "sha1="+strings.TrimPrefix(good.Get("X-Hub-Signature-256"), "sha256="))
+		},
+		"other body": func(h http.Header) {
+			h.Set("X-Hub-Signature-256", webhook.Sign([]byte(githubSecret), []byte(body+" ")))
+		},
+		"token":     func(h http.Header) { h.Del("X-Hub-Signature-256"); h.Set("Authorization", "Bearer "+token) },
+		"truncated": func(h http.Header) { h.Set("X-Hub-Signature-256", good.Get("X-Hub-Signature-256")[:40]) },
 	} {
 		h := good.Clone()
 		mod(h)
