@@ -164,7 +164,7 @@ func RunStatus(status, conclusion string) deploys.Status {
 // GitHub answers a dispatch with 204 and no run ID, so the run is found
 // afterwards: a workflow_dispatch run of the workflow created at most
 // RunClockSkew before the confirmation (req.At) whose title (run-name)
-// contains the key. Start returns Handle{Pending: true} after a dispatch;
+// contains the key as a whole word (not "rollback-1" in "rollback-12"). Start returns Handle{Pending: true} after a dispatch;
 // Progress looks for the run until it appears (then its Handle carries the
 // run's ID and URL, to be stored) and after that follows the run. A run
 // that has not appeared RunWait after the confirmation is reported failed.
@@ -288,7 +288,7 @@ func (r *workflowRollbacker) find(ctx context.Context, owner, name string, req d
 			return nil, r.c.jobError(err, r.repo, fmt.Sprintf("github: looking for the run of rollback %s of %s in %s", req.Key, r.workflow, r.repo), actionsRead)
 		}
 		for _, run := range runs.WorkflowRuns {
-			if strings.Contains(run.GetDisplayTitle(), req.Key) {
+			if containsKey(run.GetDisplayTitle(), req.Key) {
 				return run, nil
 			}
 			if fallback && run.GetDisplayTitle() == run.GetName() && (r.ref == "" || run.GetHeadBranch() == r.ref) {
@@ -301,6 +301,28 @@ func (r *workflowRollbacker) find(ctx context.Context, owner, name string, req d
 		opts.Page = resp.NextPage
 	}
 	return oldest, nil
+}
+
+// containsKey reports whether title holds key as a whole word: not as the
+// start of a longer key ("inc-4/rollback-1" in "inc-4/rollback-12").
+func containsKey(title, key string) bool {
+	for i := 0; key != ""; {
+		j := strings.Index(title[i:], key)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(key)
+		if (start == 0 || !keyByte(title[start-1])) && (end == len(title) || !keyByte(title[end])) {
+			return true
+		}
+		i = start + 1
+	}
+	return false
+}
+
+// keyByte reports whether b can continue a key.
+func keyByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || strings.IndexByte("-_./:", b) >= 0
 }
 
 func runHandle(run *gh.WorkflowRun) deploys.Handle {

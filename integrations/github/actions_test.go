@@ -338,3 +338,23 @@ func TestWorkflowRollbackerGivesUpOnARunThatNeverAppears(t *testing.T) {
 		t.Errorf("after the deadline: %+v, %v", p, err)
 	}
 }
+
+func TestWorkflowRollbackerDoesNotTakeAnotherKeysRun(t *testing.T) {
+	f, c, _ := setupDeploys(t, nil)
+	rollbackWorkflow(t, f)
+	// The run of a rollback whose key starts with this one's.
+	f.AddRun(svcRepo, githubfake.WorkflowRun{Workflow: "rollback.yml", Event: "workflow_dispatch",
+		DisplayTitle: "Warroom rollback to v1 (inc-42/rollback-10)", CreatedAt: githubfake.Epoch})
+	h, err := c.WorkflowRollbacker(svcRepo, "rollback.yml", "main", nil).Start(context.Background(), rollbackRequest())
+	if err != nil || !h.Pending {
+		t.Fatalf("Start = %+v, %v; want a dispatch", h, err)
+	}
+	if n := len(f.Calls(githubfake.RouteDispatchWorkflow)); n != 1 {
+		t.Errorf("%d dispatches", n)
+	}
+	// Its own run, titled with the key at the end, is found.
+	h, err = c.WorkflowRollbacker(svcRepo, "rollback.yml", "main", nil).Start(context.Background(), rollbackRequest())
+	if runs := f.Runs(svcRepo); err != nil || h.ExternalID != strconv.FormatInt(runs[1].ID, 10) {
+		t.Errorf("second Start = %+v, %v", h, err)
+	}
+}
