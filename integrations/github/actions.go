@@ -164,9 +164,10 @@ func RunStatus(status, conclusion string) deploys.Status {
 // GitHub answers a dispatch with 204 and no run ID, so the run is found
 // afterwards: a workflow_dispatch run of the workflow created at most
 // RunClockSkew before the confirmation (req.At) whose title (run-name)
-// contains the key as a whole word (not "rollback-1" in "rollback-12"). Start returns Handle{Pending: true} after a dispatch;
-// Progress looks for the run until it appears (then its Handle carries the
-// run's ID and URL, to be stored) and after that follows the run. A run
+// contains the key as a whole word (not "rollback-1" in "rollback-12").
+// Start returns Handle{Pending: true} after a dispatch; Progress looks for
+// the run until it appears (then its Handle carries the run's ID and URL,
+// to be stored) and after that follows the run. A run
 // that has not appeared RunWait after the confirmation is reported failed.
 // When the workflow does not set run-name, the run is recognised only
 // after the dispatch (by Progress), as the oldest workflow_dispatch run on
