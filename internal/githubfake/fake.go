@@ -61,6 +61,8 @@ type Fake struct {
 	calls  []Call
 	faults map[string][]Fault // by route
 	seq    int                // commits and comments
+
+	deploys deployState // deployments and workflow runs (deploys.go)
 }
 
 // Option configures a Fake.
@@ -106,6 +108,7 @@ func New(opts ...Option) *Fake {
 	f.mux.HandleFunc(RouteCreateComment, f.createComment)
 	f.mux.HandleFunc(RouteGetPull, f.getPull)
 	f.mux.HandleFunc(RouteGetIssue, f.getIssue)
+	f.routeDeploys()
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	return f
 }
