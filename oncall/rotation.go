@@ -119,7 +119,7 @@ func (r rotation) index(t time.Time) (int64, bool) {
 	var k int64
 	switch r.mode {
 	case byDays:
-		k = int64(civilDays(t.In(r.loc)) - civilDays(r.first)) / int64(r.days)
+		k = int64(civilDays(t.In(r.loc))-civilDays(r.first)) / int64(r.days)
 	case bySlots:
 		lt := t.In(r.loc)
 		h, mi, s := lt.Clock()
