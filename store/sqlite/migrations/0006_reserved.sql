@@ -1,0 +1,4 @@
+-- Placeholder: version 6 belongs to another branch of issue 5 (paging).
+-- Migrations must have no gaps, so this branch holds the number with an
+-- empty migration; when the branches merge, the real 0006 replaces this
+-- file.
