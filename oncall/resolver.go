@@ -14,6 +14,9 @@ import (
 // than a long wait.
 const MaxShifts = 10000
 
+// maxYears bounds how far from a rotation's start it is computed.
+const maxYears = 200
+
 // Resolver answers who is on call, from the schedules and the overrides in
 // the configuration and in an OverrideStore. It is safe for concurrent use.
 type Resolver struct {
@@ -119,6 +122,15 @@ func (r *Resolver) Shifts(ctx context.Context, schedule string, from, to time.Ti
 	}
 	if !from.Before(to) {
 		return nil, fmt.Errorf("shifts of %s: the period must end after it starts", schedule)
+	}
+	if c.rotates {
+		// Beyond this, durations from the start no longer fit a
+		// time.Duration.
+		lo, hi := c.rot.first.AddDate(-maxYears, 0, 0), c.rot.first.AddDate(maxYears, 0, 0)
+		if from.Before(lo) || to.After(hi) {
+			return nil, fmt.Errorf("shifts of %s: %s to %s is more than %d years from the rotation's start", schedule,
+				from.Format(time.RFC3339), to.Format(time.RFC3339), maxYears)
+		}
 	}
 	// The rotation shifts around the period: [a, b) starts and ends at a
 	// handoff, or at from and to where the rotation is not running.

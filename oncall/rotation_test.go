@@ -250,6 +250,11 @@ func TestNobodyBeforeTheStartAndUnknownSchedules(t *testing.T) {
 	if _, err := r.Shifts(ctx, "d", utc("2026-01-01T00:00:00Z"), utc("2126-01-01T00:00:00Z")); err == nil {
 		t.Errorf("a century of daily shifts: no error")
 	}
+	for _, far := range []string{"2300-01-01T00:00:00Z", "1700-01-01T00:00:00Z", "9999-12-31T23:59:59Z"} {
+		if _, err := r.Who(ctx, "d", utc(far)); err == nil || errors.Is(err, ErrNobodyOnCall) {
+			t.Errorf("at %s: %v, want an error about the distance", far, err)
+		}
+	}
 	// The period that starts before the rotation shows its first shift.
 	sh, err := r.Shifts(ctx, "d", utc("2025-12-01T00:00:00Z"), utc("2026-01-01T09:00:01Z"))
 	if err != nil || len(sh) != 1 || !sh[0].Start.Equal(s.FirstHandoff) {
