@@ -24,6 +24,7 @@ import (
 	"github.com/warroomhq/warroom/integrations/alerthooks"
 	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/jobs/runner"
+	"github.com/warroomhq/warroom/oncall"
 	"github.com/warroomhq/warroom/postmortem"
 	"github.com/warroomhq/warroom/server"
 	"github.com/warroomhq/warroom/store/sqlite"
@@ -61,6 +62,8 @@ type App struct {
 	Server    *server.Server
 	// Bot is the Slack adapter, or nil when no bot token is configured.
 	Bot *bot.Bot
+	// OnCall answers who is on call, from the schedules and the overrides.
+	OnCall *oncall.Resolver
 	// Digest runs the digest schedule; nil when no digest is configured or
 	// there is no Slack to post it to.
 	Digest   *digest.Scheduler
@@ -93,6 +96,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	reg := prometheus.NewRegistry() // the server adds Go and process metrics
 
 	a := &App{Config: cfg, Store: st, Registry: reg, Logger: opts.Logger}
+	a.setUpOnCall()
 	a.Postmortems = &postmortem.Drafter{Source: st, Templates: tmpl, Location: cfg.Postmortem.Location, Now: opts.Now,
 		Names: cfg.SlackNames(), Items: st}
 	a.Incidents = incidents.NewService(st, incidents.WithClock(opts.Now))
@@ -146,6 +150,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			Postmortems:   a.Publisher,
 			Digest:        st,
 			DigestChannel: cfg.Digest.Channel,
+			OnCall:        a.onCallDirectory(),
 			Jobs:          st,
 			Notify:        a.Queue.Notify,
 			Now:           opts.Now,

@@ -43,6 +43,9 @@ type Options struct {
 	// Jobs enqueues jobs that no incident change causes (opening a modal,
 	// an ephemeral answer to a button).
 	Jobs jobs.Enqueuer
+	// OnCall answers /incident oncall and records its overrides. Optional:
+	// without it the command is not offered.
+	OnCall OnCallDirectory
 	// Notify wakes the job queue after Jobs enqueued something. Optional.
 	Notify     func()
 	Now        func() time.Time // default time.Now
@@ -125,6 +128,9 @@ func New(opts Options) (*Bot, error) {
 		met:    newMetrics(opts.Registry),
 	}
 	b.addCoreCommands()
+	if opts.OnCall != nil {
+		b.addOnCallCommands()
+	}
 	if opts.Postmortems != nil {
 		b.addPostmortemCommand()
 	}
