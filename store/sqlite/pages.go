@@ -91,7 +91,9 @@ func (t *txn) CreatePage(ctx context.Context, p *paging.Page) error {
 }
 
 // Page reads one page in the transaction.
-func (t *txn) Page(ctx context.Context, id int64) (*paging.Page, error) { return getPage(ctx, t.db(), id) }
+func (t *txn) Page(ctx context.Context, id int64) (*paging.Page, error) {
+	return getPage(ctx, t.db(), id)
+}
 
 // UpdatePage stores every field of p by its ID.
 func (t *txn) UpdatePage(ctx context.Context, p *paging.Page) error {
@@ -118,7 +120,9 @@ func (t *txn) IncidentPages(ctx context.Context, id incidents.ID) ([]*paging.Pag
 }
 
 // Page reads one page, or an error wrapping paging.ErrNotFound.
-func (s *Store) Page(ctx context.Context, id int64) (*paging.Page, error) { return getPage(ctx, s.read(), id) }
+func (s *Store) Page(ctx context.Context, id int64) (*paging.Page, error) {
+	return getPage(ctx, s.read(), id)
+}
 
 // IncidentPages lists an incident's pages, oldest first.
 func (s *Store) IncidentPages(ctx context.Context, id incidents.ID) ([]*paging.Page, error) {
