@@ -40,6 +40,7 @@ var commands = map[string]command{
 	"demo":         {"run Warroom's main job offline and print what happens", cmdDemo},
 	"digest":       {"print the incident review digest (also while serve runs)", cmdDigest},
 	"postmortem":   {"write an incident's postmortem draft, or lint a postmortem", cmdPostmortem},
+	"oncall":       {"show who is on call, and who would be paged for a service", cmdOncall},
 }
 
 // exitError carries an exit code other than 1.

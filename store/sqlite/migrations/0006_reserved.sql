@@ -1,4 +1,4 @@
--- Reserved for another branch of issue 5/6 (deploys); this placeholder keeps the
--- migration numbers without gaps on the paging-esc branch. Drop it when merging:
--- the real 0006 migration replaces it.
-SELECT 1;
+-- Placeholder: version 6 belongs to another branch of issue 5 (paging).
+-- Migrations must have no gaps, so this branch holds the number with an
+-- empty migration; when the branches merge, the real 0006 replaces this
+-- file.
