@@ -3,6 +3,7 @@ package paging_test
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -184,14 +185,16 @@ func TestPagerDutyAndWebhookOncePerPage(t *testing.T) {
 			t.Errorf("delivery ID %s used twice", h.Delivery)
 		}
 		seen[h.Delivery] = true
-		if h.URL != "http://hooks.invalid/page" || string(h.Secret) != "s3cret" || h.Body.Incident.ID != "INC-1" || h.Body.Page.ID != 1 {
+		if h.URL != "http://hooks.invalid/page" || string(h.Secret) != "s3cret" || h.Event.Incident != 1 || h.Event.Page != 1 ||
+			h.Event.DedupKey != "warroom-inc-1" || h.Event.Title != "Checkout is down" {
 			t.Errorf("webhook: %+v", h)
 		}
 	}
-	if got := w.rec.webhooks[1].Body; got.Page.Step != 2 || len(got.Notified) != 2 || got.Notified[1] != "bob" {
+	if got := w.rec.webhooks[1].Event; got.Step != 2 || got.Round != 1 || len(got.Notified) != 2 || got.Notified[1] != "bob" ||
+		!slices.Equal(got.Targets, []string{"schedule:payments-primary", "person:bob"}) {
 		t.Errorf("escalation webhook: %+v", got)
 	}
-	if got := w.rec.webhooks[3].Body; got.Actor != "slack:U01DAVE" || got.Page.State != paging.StateAcknowledged {
+	if got := w.rec.webhooks[3].Event; got.AckedBy != "slack:U01DAVE" || got.State != paging.StateAcknowledged || got.AckedAt.IsZero() {
 		t.Errorf("acknowledgement webhook: %+v", got)
 	}
 }

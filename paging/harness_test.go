@@ -69,9 +69,9 @@ type notice struct {
 func (n notice) who() string { return n.Person + n.User + n.Channel }
 
 type webhookCall struct {
-	URL, Event, Delivery string
-	Secret               []byte
-	Body                 paging.WebhookEvent
+	URL, Delivery string
+	Secret        []byte
+	Event         paging.PageEvent
 }
 
 func (r *recorder) SendPagerDuty(_ context.Context, ev paging.PagerDutyEvent) error {
@@ -81,14 +81,10 @@ func (r *recorder) SendPagerDuty(_ context.Context, ev paging.PagerDutyEvent) er
 	return nil
 }
 
-func (r *recorder) PostWebhook(_ context.Context, url string, secret []byte, event, delivery string, body []byte) error {
-	var ev paging.WebhookEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
-		return jobs.Permanent(err)
-	}
+func (r *recorder) PostWebhook(_ context.Context, url string, secret []byte, delivery string, ev paging.PageEvent) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.webhooks = append(r.webhooks, webhookCall{URL: url, Event: event, Delivery: delivery, Secret: secret, Body: ev})
+	r.webhooks = append(r.webhooks, webhookCall{URL: url, Delivery: delivery, Secret: secret, Event: ev})
 	return nil
 }
 
@@ -108,7 +104,7 @@ func (r *recorder) webhookEvents() []string {
 	defer r.mu.Unlock()
 	var out []string
 	for _, w := range r.webhooks {
-		out = append(out, w.Event)
+		out = append(out, string(w.Event.Event))
 	}
 	return out
 }

@@ -77,48 +77,45 @@ const (
 	PagerDutyResolve     = "resolve"
 )
 
-// WebhookJob is JobWebhook's payload: the body is made when the event
-// happens, so that a retry sends the same bytes.
+// WebhookJob is JobWebhook's payload: the event is made when it happens,
+// so that a retry sends the same body.
 type WebhookJob struct {
-	Policy string `json:"policy"`
-	Event  string `json:"event"`
-	Body   []byte `json:"body"`
+	Policy string    `json:"policy"`
+	Event  PageEvent `json:"event"`
 }
 
-// WebhookEvent is the JSON body of a page webhook.
-type WebhookEvent struct {
-	Event    string          `json:"event"` // page.triggered, page.escalated, page.acknowledged, page.resolved
-	At       time.Time       `json:"at"`
-	Page     WebhookPage     `json:"page"`
-	Incident WebhookIncident `json:"incident"`
-	// Notified is who this step notified (triggered, escalated).
+// PageEvent is one page event as a webhook tells it; the webhook adapter
+// turns it into the body it signs.
+type PageEvent struct {
+	Event incidents.EventKind `json:"event"` // page.triggered, page.escalated, page.acknowledged, page.resolved
+	At    time.Time           `json:"at"`
+
+	Incident    incidents.ID `json:"incident"`
+	Title       string       `json:"title"`
+	Severity    string       `json:"severity"`
+	Status      string       `json:"status"`
+	Service     string       `json:"service,omitempty"`
+	ChannelID   string       `json:"channel_id,omitempty"`
+	ChannelName string       `json:"channel_name,omitempty"`
+	// URL is the incident in Warroom's API, when a public URL is set.
+	URL string `json:"url,omitempty"`
+
+	Page   int64  `json:"page"`
+	State  State  `json:"state"`
+	Policy string `json:"policy,omitempty"`
+	Target string `json:"target"`
+	// Round and Step (1-based) are those of the step that ran
+	// (triggered, escalated); Targets are its targets as configured and
+	// Notified whom they named.
+	Round    int      `json:"round,omitempty"`
+	Step     int      `json:"step,omitempty"`
+	Targets  []string `json:"targets,omitempty"`
 	Notified []string `json:"notified,omitempty"`
-	// Actor is who acknowledged (acknowledged).
-	Actor string `json:"actor,omitempty"`
-}
-
-// WebhookPage is the page in a WebhookEvent.
-type WebhookPage struct {
-	ID     int64     `json:"id"`
-	Policy string    `json:"policy,omitempty"`
-	Target string    `json:"target"`
-	State  State     `json:"state"`
-	Round  int       `json:"round"` // 1-based, of the step that ran
-	Step   int       `json:"step"`  // 1-based, of the step that ran
-	Steps  int       `json:"steps"`
-	Start  time.Time `json:"started_at"`
-	NextAt time.Time `json:"next_at,omitzero"`
-}
-
-// WebhookIncident is the incident in a WebhookEvent.
-type WebhookIncident struct {
-	ID       string `json:"id"`
-	Number   int64  `json:"number"`
-	Title    string `json:"title"`
-	Severity string `json:"severity"`
-	Status   string `json:"status"`
-	Service  string `json:"service,omitempty"`
-	URL      string `json:"url,omitempty"`
+	// AckedBy and AckedAt are set once the page is acknowledged.
+	AckedBy incidents.Actor `json:"acked_by,omitempty"`
+	AckedAt time.Time       `json:"acked_at,omitzero"`
+	// DedupKey is the incident's PagerDuty dedup key.
+	DedupKey string `json:"dedup_key"`
 }
 
 // PagerDutyEvent is one event for the PagerDuty Events API v2, as paging
@@ -145,10 +142,11 @@ type PagerDutySender interface {
 	SendPagerDuty(ctx context.Context, ev PagerDutyEvent) error
 }
 
-// WebhookSender POSTs a signed body. deliveryID is the same on every retry
-// of one delivery. Its errors say what the job queue should do.
+// WebhookSender POSTs a page event, signed with secret. deliveryID is the
+// same on every retry of one delivery. Its errors say what the job queue
+// should do.
 type WebhookSender interface {
-	PostWebhook(ctx context.Context, url string, secret []byte, event, deliveryID string, body []byte) error
+	PostWebhook(ctx context.Context, url string, secret []byte, deliveryID string, ev PageEvent) error
 }
 
 // OnCall says who is on call for a schedule at a time: a configured

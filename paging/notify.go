@@ -33,29 +33,24 @@ func (s *Service) enqueuePagerDuty(ctx context.Context, tx incidents.Tx, p *Page
 }
 
 // enqueueWebhook enqueues the webhook of one page event, when the page's
-// policy has a webhook. The body is made now; edit fills in the event's own
-// fields; suffix tells apart the events of one kind (the steps).
+// policy has a webhook. The event is made now; edit fills in the event's
+// own fields; suffix tells apart the events of one kind (the steps).
 func (s *Service) enqueueWebhook(ctx context.Context, tx incidents.Tx, p *Page, pol *Policy, inc *incidents.Incident,
-	kind incidents.EventKind, now time.Time, edit func(*WebhookEvent), suffix string) error {
+	kind incidents.EventKind, now time.Time, edit func(*PageEvent), suffix string) error {
 	if pol.Webhook.URL == "" {
 		return nil
 	}
-	ev := WebhookEvent{
-		Event: string(kind),
-		At:    now,
-		Page: WebhookPage{ID: p.ID, Policy: p.Policy, Target: p.Target.String(), State: p.State, Steps: len(pol.Steps),
-			Start: p.CreatedAt, NextAt: p.NextAt},
-		Incident: WebhookIncident{ID: inc.ID.String(), Number: int64(inc.ID), Title: inc.Title, Severity: string(inc.Severity),
-			Status: string(inc.Status), Service: inc.Service, URL: s.incidentURL(inc.ID)},
+	ev := PageEvent{
+		Event: kind, At: now,
+		Incident: inc.ID, Title: inc.Title, Severity: string(inc.Severity), Status: string(inc.Status), Service: inc.Service,
+		ChannelID: inc.ChannelID, ChannelName: inc.ChannelName, URL: s.incidentURL(inc.ID),
+		Page: p.ID, State: p.State, Policy: p.Policy, Target: p.Target.String(),
+		AckedBy: p.AckedBy, AckedAt: p.AckedAt, DedupKey: DedupKey(inc.ID),
 	}
 	if edit != nil {
 		edit(&ev)
 	}
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return err
-	}
-	payload, err := json.Marshal(WebhookJob{Policy: p.Policy, Event: string(kind), Body: body})
+	payload, err := json.Marshal(WebhookJob{Policy: p.Policy, Event: ev})
 	if err != nil {
 		return err
 	}
@@ -133,5 +128,5 @@ func (s *Service) handleWebhook(ctx context.Context, j jobs.Job) error {
 	if s.opts.Webhook == nil {
 		return jobs.Permanent(errors.New("no webhook client is wired"))
 	}
-	return s.opts.Webhook.PostWebhook(ctx, pol.Webhook.URL, pol.Webhook.Secret, in.Event, j.Key, in.Body)
+	return s.opts.Webhook.PostWebhook(ctx, pol.Webhook.URL, pol.Webhook.Secret, j.Key, in.Event)
 }

@@ -295,8 +295,11 @@ func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page,
 			return err
 		}
 	}
-	return s.enqueueWebhook(ctx, tx, p, pol, inc, kind, now, func(ev *WebhookEvent) {
-		ev.Page.Round, ev.Page.Step = round+1, step+1
+	return s.enqueueWebhook(ctx, tx, p, pol, inc, kind, now, func(ev *PageEvent) {
+		ev.Round, ev.Step = round+1, step+1
+		for _, t := range pol.Steps[step].Targets {
+			ev.Targets = append(ev.Targets, t.String())
+		}
 		ev.Notified = notified
 	}, fmt.Sprintf(":r%d:s%d", round, step))
 }
@@ -490,9 +493,7 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 				if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyAcknowledge); err != nil {
 					return err
 				}
-				if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventAcknowledged, now, func(ev *WebhookEvent) {
-					ev.Actor = string(actor)
-				}, ""); err != nil {
+				if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventAcknowledged, now, nil, ""); err != nil {
 					return err
 				}
 			}
