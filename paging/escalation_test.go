@@ -110,6 +110,11 @@ func TestAcknowledgeStopsEscalation(t *testing.T) {
 	if w.pending() {
 		t.Error("jobs still pending after the acknowledgement")
 	}
+	// The step at 20m was cancelled, not left to find the page over.
+	info, err := w.store.GetJob(w.ctx, "page:1:r0:s2")
+	if err != nil || info.State != jobs.StateDone || info.LastError != "cancelled" || info.Attempt != 0 {
+		t.Errorf("the next step's job after the acknowledgement: %+v, %v", info, err)
+	}
 }
 
 func TestResolvingTheIncidentResolvesItsPages(t *testing.T) {
@@ -126,6 +131,9 @@ func TestResolvingTheIncidentResolvesItsPages(t *testing.T) {
 	w.clock.Set(t0.Add(5 * time.Minute))
 	if _, err := w.inc.Resolve(w.ctx, inc.ID, "rolled back", "slack:U01BOB"); err != nil {
 		t.Fatal(err)
+	}
+	if info, err := w.store.GetJob(w.ctx, "page:1:r0:s1"); err != nil || info.LastError != "cancelled" {
+		t.Errorf("the next step's job after the resolution: %+v, %v", info, err)
 	}
 	for _, p := range w.pages(inc.ID) {
 		if p.State != paging.StateResolved || !p.ResolvedAt.Equal(t0.Add(5*time.Minute)) || !p.NextAt.IsZero() {

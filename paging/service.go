@@ -159,6 +159,16 @@ func enqueueStep(ctx context.Context, e jobs.Enqueuer, p *Page) error {
 	return err
 }
 
+// stop cancels the queued job of p's next step, if it has one: p is being
+// acknowledged or resolved. Call it before clearing p.NextAt.
+func stop(ctx context.Context, ptx Tx, p *Page) error {
+	if p.NextAt.IsZero() {
+		return nil
+	}
+	_, err := ptx.CancelJob(ctx, stepKey(p.ID, p.Round, p.Step))
+	return err
+}
+
 func stepKey(page int64, round, step int) string {
 	return fmt.Sprintf("page:%d:r%d:s%d", page, round, step)
 }
@@ -404,6 +414,9 @@ func (s *Service) resolveTx(ctx context.Context, tx incidents.Tx, inc *incidents
 		if p.State == StateResolved {
 			continue
 		}
+		if err := stop(ctx, ptx, p); err != nil {
+			return err
+		}
 		p.State, p.ResolvedAt, p.NextAt, p.UpdatedAt = StateResolved, now, time.Time{}, now
 		if err := ptx.UpdatePage(ctx, p); err != nil {
 			return err
@@ -474,6 +487,9 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 					res.Already = append(res.Already, p)
 				}
 				continue
+			}
+			if err := stop(ctx, ptx, p); err != nil {
+				return err
 			}
 			p.State, p.AckedAt, p.AckedBy, p.NextAt, p.UpdatedAt = StateAcknowledged, now, actor, time.Time{}, now
 			if err := ptx.UpdatePage(ctx, p); err != nil {

@@ -24,6 +24,11 @@ type Tx interface {
 	UpdatePage(ctx context.Context, p *Page) error
 	// IncidentPages lists an incident's pages, oldest first.
 	IncidentPages(ctx context.Context, id incidents.ID) ([]*Page, error)
+	// CancelJob marks the pending job with key done without running it, and
+	// reports whether there was one. A job that is running is left alone.
+	// Paging cancels the next step of a page that stops, so that the queue
+	// holds no work that would only find the page over.
+	CancelJob(ctx context.Context, key string) (bool, error)
 }
 
 // Store reads pages outside a transaction.

@@ -119,6 +119,17 @@ func (t *txn) IncidentPages(ctx context.Context, id incidents.ID) ([]*paging.Pag
 	return incidentPages(ctx, t.db(), id)
 }
 
+// CancelJob marks the pending job with key done without running it.
+func (t *txn) CancelJob(ctx context.Context, key string) (bool, error) {
+	res, err := t.db().ExecContext(ctx, `UPDATE jobs SET state = 'done', last_error = 'cancelled', updated_at = ?
+		WHERE idem_key = ? AND state = 'pending'`, ms(t.s.now()), key)
+	if err != nil {
+		return false, fmt.Errorf("cancelling job %s: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // Page reads one page, or an error wrapping paging.ErrNotFound.
 func (s *Store) Page(ctx context.Context, id int64) (*paging.Page, error) {
 	return getPage(ctx, s.read(), id)
