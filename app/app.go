@@ -24,6 +24,7 @@ import (
 	"github.com/warroomhq/warroom/integrations/alerthooks"
 	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/jobs/runner"
+	"github.com/warroomhq/warroom/paging"
 	"github.com/warroomhq/warroom/postmortem"
 	"github.com/warroomhq/warroom/server"
 	"github.com/warroomhq/warroom/store/sqlite"
@@ -58,7 +59,9 @@ type App struct {
 	Bot *bot.Bot
 	// Digest runs the digest schedule; nil when no digest is configured or
 	// there is no Slack to post it to.
-	Digest   *digest.Scheduler
+	Digest *digest.Scheduler
+	// Paging starts, escalates and acknowledges pages (paging.go).
+	Paging   *paging.Service
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 
@@ -154,6 +157,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 	} else {
 		opts.Logger.Warn("slack.bot_token is not set: incidents are recorded, but nothing is posted to Slack")
+	}
+	if err := a.wirePaging(ctx, cfg, opts); err != nil { // paging.go
+		st.Close()
+		return nil, err
 	}
 	// Jobs enqueued by a committed change are picked up at once rather than
 	// at the next poll.
