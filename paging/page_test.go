@@ -130,3 +130,29 @@ func TestPagingImportsNoVendorPackage(t *testing.T) {
 		}
 	}
 }
+
+// FuzzResolveTarget: what follows /incident page is typed by people; it
+// resolves to a configured name or a clear error, never a panic.
+func FuzzResolveTarget(f *testing.F) {
+	s := &Service{opts: Options{
+		People:    []string{"alice", "bob"},
+		Schedules: []string{"payments-primary"},
+		Services:  map[string]string{"checkout": "payments"},
+	}}
+	for _, w := range []string{"alice", "@bob", "schedule:payments-primary", "service:", ":", "person:ALICE", "x:y:z", ""} {
+		f.Add(w)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		got, err := s.ResolveTarget(w)
+		if err != nil {
+			var ve *incidents.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("%q: %v is not a validation error", w, err)
+			}
+			return
+		}
+		if _, err := ParseTarget(got.String()); err != nil {
+			t.Fatalf("%q resolved to %v, which does not parse: %v", w, got, err)
+		}
+	})
+}
