@@ -51,7 +51,7 @@ type alertsE2E struct {
 func newAlertsE2E(t *testing.T, opts ...slackfake.Option) *alertsE2E {
 	t.Helper()
 	ctx := context.Background()
-	sb, err := sandbox.New(ctx, sandbox.Options{Dir: t.TempDir(), Slack: opts})
+	sb, err := sandbox.New(ctx, sandbox.Options{Dir: t.TempDir(), Slack: opts, NoPaging: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/jobs/runner"
 	"github.com/warroomhq/warroom/oncall"
+	"github.com/warroomhq/warroom/paging"
 	"github.com/warroomhq/warroom/postmortem"
 	"github.com/warroomhq/warroom/server"
 	"github.com/warroomhq/warroom/store/sqlite"
@@ -66,7 +67,9 @@ type App struct {
 	OnCall *oncall.Resolver
 	// Digest runs the digest schedule; nil when no digest is configured or
 	// there is no Slack to post it to.
-	Digest   *digest.Scheduler
+	Digest *digest.Scheduler
+	// Paging starts, escalates and acknowledges pages (paging.go).
+	Paging   *paging.Service
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 
@@ -171,6 +174,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 	} else {
 		opts.Logger.Warn("slack.bot_token is not set: incidents are recorded, but nothing is posted to Slack")
+	}
+	if err := a.wirePaging(ctx, cfg, opts); err != nil { // paging.go
+		st.Close()
+		return nil, err
 	}
 	// Jobs enqueued by a committed change are picked up at once rather than
 	// at the next poll.

@@ -29,7 +29,7 @@ func BenchmarkSlashCommandAck(b *testing.B) {
 func benchmarkAck(b *testing.B, clients int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sb, err := sandbox.New(ctx, sandbox.Options{Config: testConfig(b), Dir: b.TempDir(), WallClock: true,
+	sb, err := sandbox.New(ctx, sandbox.Options{Config: testConfig(b), Dir: b.TempDir(), WallClock: true, NoPaging: true,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)

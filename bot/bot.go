@@ -68,6 +68,7 @@ type Bot struct {
 	met    *metrics
 	self   selfInfo   // the bot's own user, from auth.test
 	prune  pruneTimer // when remembered event IDs are next pruned
+	pager  Pager      // paging, once EnablePaging was called (paging.go)
 }
 
 // Dispatcher handles Slack requests, whichever transport they came by. Bot

@@ -55,6 +55,8 @@ func (b *Bot) blockActions(ctx context.Context, cb slack.InteractionCallback) er
 			_, err = b.opts.Incidents.Resolve(ctx, id, "", actor)
 		case ActionDeclareAlerts:
 			err = b.declareAlerts(ctx, act.Value, actor)
+		case ActionAcknowledgePage:
+			err = b.acknowledgeClick(ctx, cb, act, actor) // paging.go
 		default:
 			b.log.DebugContext(ctx, "ignoring a Slack action", "action_id", act.ActionID, "block_id", act.BlockID)
 			continue

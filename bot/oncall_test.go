@@ -14,6 +14,7 @@ import (
 	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/internal/sandbox"
 	"github.com/warroomhq/warroom/internal/clock"
 	"github.com/warroomhq/warroom/oncall"
 	"github.com/warroomhq/warroom/store/sqlite"
@@ -197,7 +198,13 @@ func TestOnCallIsOnlyOfferedWhenWired(t *testing.T) {
 // TestOnCallThroughSlack drives the wired app the way Slack does: the
 // example's schedule, an override typed in Slack, and Who afterwards.
 func TestOnCallThroughSlack(t *testing.T) {
-	sb := newSandbox(t) // Tuesday 2026-11-03 14:02 UTC: alice's first week
+	// Paging stays on: the services' escalation policies name the
+	// schedules. No incident is declared, so nothing is paged.
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: testConfig(t), Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close) // Tuesday 2026-11-03 14:02 UTC: alice's first week
 	sb.Slack.AddChannel("general", alice, bob)
 	ctx := context.Background()
 	reply := command(t, sb, bob, "general", "oncall")

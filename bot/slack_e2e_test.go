@@ -42,7 +42,7 @@ func testConfig(t testing.TB) []byte {
 
 func newSandbox(t *testing.T, opts ...slackfake.Option) *sandbox.Sandbox {
 	t.Helper()
-	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: testConfig(t), Dir: t.TempDir(), Slack: opts})
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: testConfig(t), Dir: t.TempDir(), Slack: opts, NoPaging: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -616,7 +616,7 @@ func (l *loseAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func TestLostAnswersDoNotDuplicate(t *testing.T) {
 	lose := &loseAnswers{lost: map[string]bool{"conversations.create": true, "chat.postMessage": true}}
-	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: testConfig(t), Dir: t.TempDir(), SlackTransport: lose})
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: testConfig(t), Dir: t.TempDir(), SlackTransport: lose, NoPaging: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -357,15 +357,7 @@ func reopen(reason string) func(inc *Incident, now time.Time) ([]Event, error) {
 // acknowledged, or a responder saying "on it"). Later acknowledgements change
 // nothing and return the incident as it is.
 func (s *Service) Acknowledge(ctx context.Context, id ID, actor Actor) (*Incident, error) {
-	return s.mutate(ctx, id, actor, func(inc *Incident, now time.Time) ([]Event, error) {
-		if !inc.AcknowledgedAt.IsZero() {
-			return nil, nil
-		}
-		inc.AcknowledgedAt = now
-		tta := now.Sub(inc.DetectedAt)
-		return []Event{{Kind: EventAcknowledged, Text: fmt.Sprintf("Acknowledged %s after detection", FormatDuration(tta)),
-			Data: map[string]any{"tta_seconds": int64(tta.Seconds())}}}, nil
-	})
+	return s.mutate(ctx, id, actor, acknowledge)
 }
 
 // SetChannel records the incident's Slack channel once it exists.

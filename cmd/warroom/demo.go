@@ -59,8 +59,9 @@ func cmdDemo(e *env, args []string) error {
 	// clock that starts at 2026-11-03 14:02 UTC and moves only when the
 	// story or the job queue says so: the output is the same on every run.
 	sb, err := sandbox.New(e.ctx, sandbox.Options{
-		Dir:    dir,
-		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Dir:      dir,
+		Logger:   slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		NoPaging: true, // until the demo pages and acknowledges
 	})
 	if err != nil {
 		return fmt.Errorf("starting the sandbox: %w", err)

@@ -60,6 +60,10 @@ type Options struct {
 	// SlackTransport, when set, carries Warroom's Web API calls (to inject
 	// faults between Warroom and the fake, such as a lost answer).
 	SlackTransport http.RoundTripper
+	// NoPaging clears the services' escalation policies, for tests of
+	// other features: Run would otherwise carry their story through every
+	// step of the page that declaring for a service starts.
+	NoPaging bool
 }
 
 // Sandbox is a running Warroom with its fakes.
@@ -117,6 +121,12 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		s.Slack.Close()
 		s.GitHub.Close()
 		return nil, err
+	}
+	if opts.NoPaging {
+		for name, svc := range cfg.Services {
+			svc.EscalationPolicy = ""
+			cfg.Services[name] = svc
+		}
 	}
 	s.populate(cfg)
 

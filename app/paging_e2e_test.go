@@ -1,0 +1,295 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warroomhq/warroom/bot"
+	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/integrations/webhook"
+	"github.com/warroomhq/warroom/internal/pagerdutyfake"
+	"github.com/warroomhq/warroom/internal/sandbox"
+	"github.com/warroomhq/warroom/internal/webhookfake"
+	"github.com/warroomhq/warroom/paging"
+)
+
+// pagingE2E is the whole Warroom with the example config, paging through
+// Slack, a PagerDuty fake and a webhook fake.
+type pagingE2E struct {
+	t   *testing.T
+	ctx context.Context
+	sb  *sandbox.Sandbox
+	pd  *pagerdutyfake.Fake
+	wh  *webhookfake.Fake
+}
+
+func newPagingE2E(t *testing.T) *pagingE2E {
+	t.Helper()
+	e := &pagingE2E{t: t, ctx: context.Background()}
+	now := func() time.Time { return e.sb.Clock.Now() }
+	e.pd = pagerdutyfake.New(pagerdutyfake.WithClock(now))
+	t.Cleanup(e.pd.Close)
+	e.wh = webhookfake.New(webhookfake.WithSecret([]byte("pager-webhook-secret")), webhookfake.WithClock(now))
+	t.Cleanup(e.wh.Close)
+	sb, err := sandbox.New(e.ctx, sandbox.Options{Dir: t.TempDir(), Env: map[string]string{
+		"PAGERDUTY_ROUTING_KEY": pagerdutyfake.RoutingKey,
+		"WARROOM_PAGERDUTY_URL": e.pd.URL(),
+		"PAGER_WEBHOOK_URL":     e.wh.URL(),
+		"PAGER_WEBHOOK_SECRET":  "pager-webhook-secret",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sb = sb
+	t.Cleanup(sb.Close)
+	return e
+}
+
+// settle runs the jobs due now, and those that fall due within the next
+// few seconds (pacing, retries), moving the clock to each; never as far as
+// the next escalation step.
+func (e *pagingE2E) settle() {
+	e.t.Helper()
+	limit := e.sb.Clock.Now().Add(5 * time.Second)
+	for range 1000 {
+		if _, err := e.sb.App.Queue.RunDue(e.ctx); err != nil {
+			e.t.Fatal(err)
+		}
+		next, ok, err := e.sb.App.Queue.NextRunAt(e.ctx)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if !ok || next.After(limit) {
+			return
+		}
+		if next.After(e.sb.Clock.Now()) {
+			e.sb.Clock.Set(next)
+		}
+	}
+	e.t.Fatal("jobs keep falling due")
+}
+
+// dms returns the texts of the direct messages that user got.
+func (e *pagingE2E) dms(user string) []string {
+	var out []string
+	for _, m := range e.sb.Slack.DirectMessages(user) {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+func (e *pagingE2E) clickAck(user, channel, value string) {
+	e.t.Helper()
+	resp, err := e.sb.Driver.Interaction(e.ctx, map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": user},
+		"channel": map[string]any{"id": channel}, "team": map[string]any{"id": e.sb.Slack.TeamID()},
+		"trigger_id": e.sb.Slack.NewTriggerID(),
+		"actions":    []any{map[string]any{"type": "button", "action_id": bot.ActionAcknowledgePage, "value": value, "block_id": "page_1"}},
+	})
+	if err != nil || resp.Status != 200 {
+		e.t.Fatalf("click: %v %+v", err, resp)
+	}
+}
+
+// TestAlertPagesEscalatesAndIsAcknowledgedFromTheDM follows a page from the
+// alert that declares the incident to the acknowledgement in a direct
+// message and the resolution, through signed Slack requests.
+func TestAlertPagesEscalatesAndIsAcknowledgedFromTheDM(t *testing.T) {
+	e := newPagingE2E(t)
+	start := e.sb.Clock.Now()
+	const group = `{}/{service="checkout"}:{alertname="CheckoutDown"}`
+	resp, err := e.sb.PostAlerts(e.ctx, "alertmanager", amBody(group, "firing", start,
+		amAlert("fp-1", "CheckoutDown", "critical", "Checkout is down <!channel>")))
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("alert: %v %+v", err, resp)
+	}
+	e.settle()
+	incs, err := e.sb.App.Incidents.List(e.ctx, incidents.ListFilter{Status: incidents.FilterAll})
+	if err != nil || len(incs) != 1 || incs[0].ChannelID == "" {
+		t.Fatalf("incidents: %+v, %v", incs, err)
+	}
+	inc := incs[0]
+	alice, bob := e.sb.Users["alice"], e.sb.Users["bob"]
+
+	// Step 1: alice is on call for payments-primary in the first week.
+	dms := e.dms(alice)
+	if len(dms) != 1 || !strings.Contains(dms[0], "You are paged for *INC-1* (SEV1, checkout)") ||
+		!strings.Contains(dms[0], "&lt;!channel&gt;") || !strings.Contains(dms[0], "<#"+inc.ChannelID+">") ||
+		!strings.Contains(dms[0], "step 1 of 3 of payments, round 1 of 3") {
+		t.Fatalf("alice's direct messages: %q", dms)
+	}
+	dm := e.sb.Slack.DirectMessages(alice)[0]
+	if !strings.Contains(string(dm.Blocks), bot.ActionAcknowledgePage) || !strings.Contains(string(dm.Blocks), `"INC-1|1"`) {
+		t.Errorf("the direct message has no Acknowledge button: %s", dm.Blocks)
+	}
+	if ch, _ := e.sb.Slack.Channel(inc.ChannelID); !contains(ch.Members, alice) {
+		t.Errorf("alice is not in the channel: %v", ch.Members)
+	}
+	if n := len(messagesWith(e, inc.ChannelID, "Paging <@"+alice+"> (step 1 of 3 of payments")); n != 1 {
+		t.Errorf("%d mentions of alice in the channel", n)
+	}
+	if got := e.pd.Actions("warroom-inc-1"); len(got) != 1 || got[0] != "trigger" {
+		t.Errorf("PagerDuty after the first step: %v", got)
+	}
+	if a, _ := e.pd.Alert("warroom-inc-1"); a.Severity != "critical" || !strings.Contains(a.Summary, "INC-1 [sev1]") {
+		t.Errorf("PagerDuty alert: %+v", a)
+	}
+
+	// Nobody answers: at 10m alice and bob, at 20m... bob acknowledges first.
+	e.sb.Clock.Set(start.Add(10 * time.Minute))
+	e.settle()
+	if got := e.dms(bob); len(got) != 1 || !strings.Contains(got[0], "step 2 of 3") {
+		t.Fatalf("bob's direct messages: %q", got)
+	}
+	if got := e.dms(alice); len(got) != 2 {
+		t.Fatalf("alice's direct messages at 10m: %q", got)
+	}
+	e.sb.Clock.Set(start.Add(12 * time.Minute))
+	bobDM := e.sb.Slack.DirectMessages(bob)[0]
+	e.clickAck(bob, bobDM.Channel, "INC-1|1")
+	e.clickAck(alice, inc.ChannelID, "INC-1|1") // late, from the channel
+	e.settle()
+
+	got, _ := e.sb.App.Incidents.Get(e.ctx, inc.ID)
+	if !got.AcknowledgedAt.Equal(start.Add(12 * time.Minute)) {
+		t.Errorf("incident acknowledged at %v", got.AcknowledgedAt)
+	}
+	pages, _ := e.sb.App.Paging.Pages(e.ctx, inc.ID)
+	if len(pages) != 1 || pages[0].State != paging.StateAcknowledged || pages[0].AckedBy != incidents.SlackActor(bob) {
+		t.Fatalf("pages: %+v", pages)
+	}
+	var told []string
+	for _, m := range e.sb.Slack.Ephemerals() {
+		told = append(told, m.EphemeralUser+": "+m.Text)
+	}
+	if len(told) != 2 || !strings.Contains(told[0], bob+": :white_check_mark: Acknowledged page 1 (payments)") ||
+		!strings.Contains(told[1], alice+": page 1 (payments) of INC-1 was already acknowledged by <@"+bob+"> at 14:14 UTC") {
+		t.Errorf("what the clickers were told: %q", told)
+	}
+
+	// Acknowledged: nothing more is sent, at 20m or later.
+	e.sb.Clock.Set(start.Add(3 * time.Hour))
+	e.settle()
+	if got := e.dms(e.sb.Users["dave"]); got != nil {
+		t.Errorf("dave was paged after the acknowledgement: %q", got)
+	}
+	if got := e.dms(alice); len(got) != 2 {
+		t.Errorf("alice's direct messages after the acknowledgement: %q", got)
+	}
+
+	// Resolving resolves the page and the PagerDuty alert.
+	if _, err := e.sb.App.Incidents.Resolve(e.ctx, inc.ID, "", incidents.SlackActor(bob)); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if got := e.pd.Actions("warroom-inc-1"); strings.Join(got, " ") != "trigger acknowledge resolve" {
+		t.Errorf("PagerDuty: %v", got)
+	}
+	if st := e.pd.State("warroom-inc-1"); st != pagerdutyfake.State("resolved") {
+		t.Errorf("PagerDuty alert state %s", st)
+	}
+	if got := strings.Join(e.wh.Events(), " "); got != "page.triggered page.escalated page.acknowledged page.resolved" {
+		t.Errorf("webhook events: %s", got)
+	}
+	var body webhook.PagePayload
+	for _, d := range e.wh.Deliveries() {
+		if d.Event == "page.acknowledged" {
+			if err := d.Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if body.Incident.ID != 1 || body.Page.AcknowledgedBy != bob || body.Page.DedupKey != "warroom-inc-1" || body.Page.State != "acknowledged" {
+		t.Errorf("acknowledged webhook: %+v", body)
+	}
+	if refused := e.wh.Refused(); len(refused) != 0 {
+		t.Errorf("the webhook refused deliveries (bad signatures?): %+v", refused)
+	}
+	evs, _ := e.sb.App.Incidents.Timeline(e.ctx, inc.ID)
+	var kinds []string
+	for _, ev := range evs {
+		if strings.HasPrefix(string(ev.Kind), "page.") || ev.Kind == incidents.EventAcknowledged {
+			kinds = append(kinds, string(ev.Kind))
+		}
+	}
+	if strings.Join(kinds, " ") != "page.triggered page.escalated page.acknowledged acknowledged page.resolved" {
+		t.Errorf("timeline: %v", kinds)
+	}
+}
+
+// TestPageAndAckCommands pages a person and a schedule by hand, and
+// acknowledges with /incident ack.
+func TestPageAndAckCommands(t *testing.T) {
+	e := newPagingE2E(t)
+	carol := e.sb.Users["carol"]
+	resp, err := e.sb.Driver.Command(e.ctx, carol, "C0GENERAL", "declare Search is slow sev3")
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("declare: %v %+v", err, resp)
+	}
+	e.settle()
+	incs, _ := e.sb.App.Incidents.List(e.ctx, incidents.ListFilter{Status: incidents.FilterAll})
+	if len(incs) != 1 || incs[0].ChannelID == "" {
+		t.Fatalf("incidents: %+v", incs)
+	}
+	ch := incs[0].ChannelID
+	command := func(text string) string {
+		t.Helper()
+		resp, err := e.sb.Driver.Command(e.ctx, carol, ch, text)
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("%s: %v %+v", text, err, resp)
+		}
+		s, _ := resp.JSON["text"].(string)
+		return s
+	}
+	if got := command("page dave"); !strings.Contains(got, "Paging <@U01DAVE> for INC-1 (page 1)") {
+		t.Errorf("page dave: %q", got)
+	}
+	if got := command("page payments-primary"); !strings.Contains(got, "whoever is on call for *payments-primary*") {
+		t.Errorf("page payments-primary: %q", got)
+	}
+	if got := command("page dave"); !strings.Contains(got, "already paging person:dave") {
+		t.Errorf("page dave twice: %q", got)
+	}
+	if got := command("page nobody-we-know"); !strings.Contains(got, "I can't tell whom to page") {
+		t.Errorf("page an unknown name: %q", got)
+	}
+	e.settle()
+	if got := e.dms("U01DAVE"); len(got) != 1 || !strings.Contains(got[0], "You are paged for *INC-1* (SEV3): Search is slow.") {
+		t.Errorf("dave's direct messages: %q", got)
+	}
+	if got := e.dms(e.sb.Users["alice"]); len(got) != 1 {
+		t.Errorf("alice's direct messages: %q", got)
+	}
+	if got := command("ack"); !strings.Contains(got, "Acknowledged page 1 (person:dave), page 2 (schedule:payments-primary) of INC-1") {
+		t.Errorf("ack: %q", got)
+	}
+	if got := command("ack"); !strings.Contains(got, "Nothing was paging") {
+		t.Errorf("ack again: %q", got)
+	}
+	// Manual pages of people have no policy: PagerDuty and the webhook are
+	// the policies'.
+	if n := len(e.pd.Events()) + len(e.wh.Requests()); n != 0 {
+		t.Errorf("%d PagerDuty or webhook calls for manual pages", n)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func messagesWith(e *pagingE2E, channel, s string) []string {
+	var out []string
+	for _, m := range e.sb.Slack.Messages(channel) {
+		if strings.Contains(m.Text, s) {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}

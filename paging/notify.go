@@ -1,0 +1,132 @@
+package paging
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/jobs"
+)
+
+// DedupKey is the PagerDuty dedup key of an incident's pages: one PagerDuty
+// incident per Warroom incident, whatever pages it has.
+func DedupKey(id incidents.ID) string { return fmt.Sprintf("warroom-inc-%d", int64(id)) }
+
+// enqueuePagerDuty enqueues one PagerDuty action of a page, when its policy
+// pages through PagerDuty. Each action is sent once per page.
+func (s *Service) enqueuePagerDuty(ctx context.Context, tx incidents.Tx, p *Page, pol *Policy, action string) error {
+	if pol.PagerDuty.RoutingKey == "" {
+		return nil
+	}
+	payload, err := json.Marshal(PagerDutyJob{Page: p.ID, Incident: p.Incident, Policy: p.Policy, Action: action})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Enqueue(ctx, jobs.NewJob{Kind: JobPagerDuty, Key: fmt.Sprintf("page:%d:pagerduty:%s", p.ID, action),
+		SerialKey: "pagerduty:" + DedupKey(p.Incident), Payload: payload})
+	return err
+}
+
+// enqueueWebhook enqueues the webhook of one page event, when the page's
+// policy has a webhook. The event is made now; edit fills in the event's
+// own fields; suffix tells apart the events of one kind (the steps).
+func (s *Service) enqueueWebhook(ctx context.Context, tx incidents.Tx, p *Page, pol *Policy, inc *incidents.Incident,
+	kind incidents.EventKind, now time.Time, edit func(*PageEvent), suffix string) error {
+	if pol.Webhook.URL == "" {
+		return nil
+	}
+	ev := PageEvent{
+		Event: kind, At: now,
+		Incident: inc.ID, Title: inc.Title, Severity: string(inc.Severity), Status: string(inc.Status), Service: inc.Service,
+		ChannelID: inc.ChannelID, ChannelName: inc.ChannelName, URL: s.incidentURL(inc.ID),
+		Page: p.ID, State: p.State, Policy: p.Policy, Target: p.Target.String(),
+		AckedBy: p.AckedBy, AckedAt: p.AckedAt, DedupKey: DedupKey(inc.ID),
+	}
+	if edit != nil {
+		edit(&ev)
+	}
+	payload, err := json.Marshal(WebhookJob{Policy: p.Policy, Event: ev})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Enqueue(ctx, jobs.NewJob{Kind: JobWebhook, Key: fmt.Sprintf("page:%d:webhook:%s%s", p.ID, kind, suffix),
+		SerialKey: fmt.Sprintf("webhook:page:%d", p.ID), Payload: payload})
+	return err
+}
+
+// incidentURL is the incident's JSON API URL, or "" without a public URL.
+func (s *Service) incidentURL(id incidents.ID) string {
+	if s.opts.PublicURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(s.opts.PublicURL, "/") + "/api/incidents/" + id.String()
+}
+
+// maxSummary is PagerDuty's limit on an event's summary.
+const maxSummary = 1024
+
+func (s *Service) handlePagerDuty(ctx context.Context, j jobs.Job) error {
+	var in PagerDutyJob
+	if err := json.Unmarshal(j.Payload, &in); err != nil {
+		return jobs.Permanent(fmt.Errorf("decoding %s payload: %w", j.Kind, err))
+	}
+	pol, ok := s.opts.Policies[in.Policy]
+	if !ok || pol.PagerDuty.RoutingKey == "" {
+		return jobs.Permanent(fmt.Errorf("escalation policy %q has no PagerDuty routing key any more", in.Policy))
+	}
+	if s.opts.PagerDuty == nil {
+		return jobs.Permanent(errors.New("no PagerDuty client is wired"))
+	}
+	inc, err := s.inc.Get(ctx, in.Incident)
+	if errors.Is(err, incidents.ErrNotFound) {
+		return jobs.Permanent(err)
+	}
+	if err != nil {
+		return err
+	}
+	summary := fmt.Sprintf("%s [%s] %s", inc.ID, inc.Severity, inc.Title)
+	if utf8.RuneCountInString(summary) > maxSummary {
+		summary = string([]rune(summary)[:maxSummary-1]) + "…"
+	}
+	ev := PagerDutyEvent{
+		URL:        pol.PagerDuty.URL,
+		RoutingKey: pol.PagerDuty.RoutingKey,
+		Action:     in.Action,
+		DedupKey:   DedupKey(inc.ID),
+		Summary:    summary,
+		Source:     "warroom",
+		Severity:   inc.Severity,
+		Component:  inc.Service,
+		Group:      inc.Service,
+		Class:      "incident",
+		Details: map[string]any{
+			"incident": inc.ID.String(), "title": inc.Title, "severity": string(inc.Severity),
+			"status": string(inc.Status), "service": inc.Service, "page": in.Page, "policy": in.Policy,
+		},
+		Timestamp: s.now(),
+	}
+	if u := s.incidentURL(inc.ID); u != "" {
+		ev.Links = []incidents.Link{{Title: inc.ID.String() + " in Warroom", URL: u}}
+	}
+	return s.opts.PagerDuty.SendPagerDuty(ctx, ev)
+}
+
+func (s *Service) handleWebhook(ctx context.Context, j jobs.Job) error {
+	var in WebhookJob
+	if err := json.Unmarshal(j.Payload, &in); err != nil {
+		return jobs.Permanent(fmt.Errorf("decoding %s payload: %w", j.Kind, err))
+	}
+	pol, ok := s.opts.Policies[in.Policy]
+	if !ok || pol.Webhook.URL == "" {
+		return jobs.Permanent(fmt.Errorf("escalation policy %q has no webhook any more", in.Policy))
+	}
+	if s.opts.Webhook == nil {
+		return jobs.Permanent(errors.New("no webhook client is wired"))
+	}
+	return s.opts.Webhook.PostWebhook(ctx, pol.Webhook.URL, pol.Webhook.Secret, j.Key, in.Event)
+}
