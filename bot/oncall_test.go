@@ -14,8 +14,8 @@ import (
 	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/incidents"
-	"github.com/warroomhq/warroom/internal/sandbox"
 	"github.com/warroomhq/warroom/internal/clock"
+	"github.com/warroomhq/warroom/internal/sandbox"
 	"github.com/warroomhq/warroom/oncall"
 	"github.com/warroomhq/warroom/store/sqlite"
 )
