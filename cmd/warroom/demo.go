@@ -30,8 +30,10 @@ const (
 	demoBob   = "U01BOB"
 )
 
-// demoRounds bounds the job runs after each step of the story.
-const demoRounds = 1000
+// demoHorizon is how far ahead the jobs run after each step of the story
+// reach: far enough for summary edits and retries, short of the next step
+// of a page (which the story acknowledges before it is due).
+const demoHorizon = time.Minute
 
 func cmdDemo(e *env, args []string) error {
 	fs := e.newFlags("demo")
@@ -59,9 +61,8 @@ func cmdDemo(e *env, args []string) error {
 	// clock that starts at 2026-11-03 14:02 UTC and moves only when the
 	// story or the job queue says so: the output is the same on every run.
 	sb, err := sandbox.New(e.ctx, sandbox.Options{
-		Dir:      dir,
-		Logger:   slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		NoPaging: true, // until the demo pages and acknowledges
+		Dir:    dir,
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return fmt.Errorf("starting the sandbox: %w", err)
@@ -151,7 +152,29 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 	fmt.Fprintf(w, "\nWhat Slack shows now:\n\n")
 	fmt.Fprint(w, sb.Slack.Transcript())
 
+	d.heading("3. The on-call person is paged and acknowledges")
+	pages, err := sb.App.Paging.Pages(ctx, inc.ID)
+	if err != nil {
+		return err
+	}
+	if len(pages) != 1 {
+		return fmt.Errorf("%s has %d pages, want 1", inc.ID, len(pages))
+	}
+	d.say("checkout's escalation policy \"payments\" paged the on-call person of payments-primary,")
+	d.say("alice this week (step 1; bob joins at 10 minutes, dave and #payments at 20 minutes,")
+	d.say("and the steps repeat twice more while nobody acknowledges). Her direct messages:")
+	for _, m := range sb.Slack.DirectMessages(demoAlice) {
+		d.quote(m.Text)
+	}
 	if err := d.at(14, 3); err != nil {
+		return err
+	}
+	if err := d.clickIn(demoAlice, "D"+demoAlice, bot.ActionAcknowledgePage, fmt.Sprintf("%s|%d", inc.ID, pages[0].ID)); err != nil {
+		return err
+	}
+	d.say("alice clicks Acknowledge in the direct message: escalation stops, and the timeline")
+	d.say("records the time to acknowledge")
+	if err := d.run(); err != nil {
 		return err
 	}
 	sb.Slack.Join(inc.ChannelID, demoAlice)
@@ -159,7 +182,7 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 		"channel_type": "C"}); err != nil {
 		return err
 	}
-	d.say("alice follows the link in #incidents and joins the channel")
+	d.say("alice joins the channel she was invited to")
 	if _, err := d.command(demoAlice, inc.ChannelID, "lead <@"+demoAlice+"|alice>"); err != nil {
 		return err
 	}
@@ -168,7 +191,7 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 		return err
 	}
 
-	d.heading("3. People join and work in the channel")
+	d.heading("4. People join and work in the channel")
 	calls := len(sb.Slack.Calls())
 	role := "role comms <@" + demoBob + "|bob>"
 	if _, err := d.command(demoAlice, inc.ChannelID, role); err != nil {
@@ -204,7 +227,7 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 	}
 	d.callSummary(calls)
 
-	d.heading("4. The response moves on")
+	d.heading("5. The response moves on")
 	calls = len(sb.Slack.Calls())
 	for _, s := range []struct {
 		hour, min int
@@ -240,7 +263,7 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 	}
 	d.callSummary(calls)
 
-	d.heading("5. The alerts resolve, and alice resolves the incident")
+	d.heading("6. The alerts resolve, and alice resolves the incident")
 	calls = len(sb.Slack.Calls())
 	if err := d.at(14, 27); err != nil {
 		return err
@@ -365,7 +388,7 @@ func (d *demo) at(hour, min int) error {
 
 // run runs the jobs the last step enqueued, as Warroom's workers would.
 func (d *demo) run() error {
-	if _, err := d.sb.Run(d.ctx, demoRounds); err != nil {
+	if _, err := d.sb.Settle(d.ctx, demoHorizon); err != nil {
 		return fmt.Errorf("running jobs: %w", err)
 	}
 	return nil
@@ -414,6 +437,12 @@ func (d *demo) event(ev map[string]any) error {
 // click sends the block_actions payload of a click on the incident
 // summary's Resolve button or a choice in its status menu.
 func (d *demo) click(user string, inc *incidents.Incident, actionID, value string) error {
+	return d.clickIn(user, inc.ChannelID, actionID, value)
+}
+
+// clickIn clicks a button or menu in channel (an incident's channel, or a
+// direct message "D<user>").
+func (d *demo) clickIn(user, channel, actionID, value string) error {
 	action := map[string]any{"action_id": actionID, "block_id": "incident_actions",
 		"action_ts": fmt.Sprint(d.sb.Clock.Now().UnixNano())}
 	if actionID == bot.ActionStatus {
@@ -430,7 +459,7 @@ func (d *demo) click(user string, inc *incidents.Incident, actionID, value strin
 	resp, err := d.sb.Driver.Interaction(d.ctx, map[string]any{
 		"type":       "block_actions",
 		"user":       map[string]any{"id": user, "name": name},
-		"channel":    map[string]any{"id": inc.ChannelID, "name": inc.ChannelName},
+		"channel":    map[string]any{"id": channel},
 		"team":       map[string]any{"id": d.sb.Slack.TeamID()},
 		"trigger_id": d.sb.Slack.NewTriggerID(),
 		"actions":    []any{action},
@@ -523,7 +552,7 @@ const demoDraftLines = 20
 // postmortem tells what the resolve did on GitHub: the draft's pull
 // request, the action item's issue, and the start of the draft.
 func (d *demo) postmortem(id incidents.ID) error {
-	d.heading("6. The postmortem opens as a pull request")
+	d.heading("7. The postmortem opens as a pull request")
 	rec, ok, err := d.sb.App.Store.PostmortemRecord(d.ctx, id)
 	if err != nil {
 		return err

@@ -63,7 +63,13 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		"severity_changed    slack:U01ALICE   Severity raised from sev2 to sev1",
 		"time to mitigate     13m",
 		"time to resolve      28m",
-		"Slack calls: 39 (each made once, 1 answered with an error; 0 failed jobs)",
+		"Slack calls: 46 (each made once; 0 failed jobs)",
+		// The page: alice is on call, paged by DM, and acknowledges.
+		"You are paged for *INC-1* (SEV2, checkout): Checkout API returns 502 (step 1 of 3 of payments, round 1 of 3).",
+		"page.triggered      warroom          Paged alice (on call for payments-primary) (step 1 of 3 of payments, round 1 of 3)",
+		"page.acknowledged   slack:U01ALICE   Acknowledged page 1 (payments) 1m after it started",
+		"page.resolved       slack:U01ALICE   Resolved page 1 (payments) with the incident",
+		"time to acknowledge  2m",
 		// The postmortem, opened by the resolve.
 		"@warroom: :memo: The postmortem draft of INC-1 is ready for review: pull request #1",
 		"pull request  https://github.example.com/acme/postmortems/pull/1  (draft, branch postmortem/inc-1-checkout-api-returns-502)",

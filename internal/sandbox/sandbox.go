@@ -203,6 +203,33 @@ func (s *Sandbox) Run(ctx context.Context, rounds int) (int, error) {
 	return s.App.Queue.RunAll(ctx, s.Clock.Set, rounds)
 }
 
+// Settle runs the jobs that are due now or within horizon, moving the
+// clock forward to each of them (a summary edit a second away, a retry's
+// backoff), and stops at the first job due later (the next step of a page
+// ten minutes away). It returns how many attempts ran. Unlike Run, it
+// leaves the future alone, so a story can act before then (acknowledge).
+func (s *Sandbox) Settle(ctx context.Context, horizon time.Duration) (int, error) {
+	total := 0
+	for range 10000 {
+		n, err := s.App.Queue.RunDue(ctx)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		next, ok, err := s.App.Queue.NextRunAt(ctx)
+		if err != nil {
+			return total, err
+		}
+		if !ok || next.After(s.Clock.Now().Add(horizon)) {
+			return total, nil
+		}
+		if next.After(s.Clock.Now()) {
+			s.Clock.Set(next)
+		}
+	}
+	return total, fmt.Errorf("sandbox: jobs keep falling due within %s", horizon)
+}
+
 // PostAlerts posts an alert webhook body to /hooks/<source> with the
 // webhook token, as Alertmanager does (basic auth, the token as password).
 func (s *Sandbox) PostAlerts(ctx context.Context, source string, body []byte) (slackfake.Response, error) {
