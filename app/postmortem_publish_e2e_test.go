@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -315,5 +316,84 @@ func TestPostmortemSyncFollowsGitHub(t *testing.T) {
 	sync()
 	if calls := gh.Calls(); len(calls) != 0 {
 		t.Errorf("a sync with nothing open made %v", calls)
+	}
+}
+
+// TestPostmortemLostAnswerOnAnOpenIncident: the draft of an open incident
+// changes with the clock, so a retry after a lost answer writes another
+// draft; Warroom still knows the file for its own and updates it.
+func TestPostmortemLostAnswerOnAnOpenIncident(t *testing.T) {
+	r := newPMRig(t, nil)
+	gh := r.sb.GitHub
+	gh.FailNext(githubfake.RoutePutContents, githubfake.Fault{Status: http.StatusBadGateway, Apply: true})
+	r.command("U01ALICE", "postmortem") // the create lands, its answer is lost; the retry a bit later
+	r.note("U01BOB", "the error rate is falling")
+	gh.FailNext(githubfake.RoutePutContents, githubfake.Fault{Status: http.StatusBadGateway, Apply: true})
+	r.command("U01ALICE", "postmortem") // the update lands, its answer is lost
+	r.note("U01BOB", "back to baseline")
+	r.command("U01ALICE", "postmortem")
+
+	if n := len(gh.Comments("acme/postmortems", 1)); n != 0 {
+		t.Errorf("%d comments: Warroom took its own writes for people's", n)
+	}
+	content, _, _ := gh.File("acme/postmortems", "postmortem/inc-1-checkout-returns-502", "postmortems/2026-11-03-inc-1-checkout-returns-502.md")
+	if !strings.Contains(string(content), "back to baseline") {
+		t.Errorf("the last draft is not on the branch:\n%s", content)
+	}
+	for _, ev := range r.published() {
+		if ev.Data["edited"] == true {
+			t.Errorf("an event says people edited the file: %s", ev.Text)
+		}
+	}
+	if n := len(gh.PullRequests("acme/postmortems")); n != 1 {
+		t.Errorf("%d pull requests", n)
+	}
+}
+
+// TestPostmortemAfterTheMerge: once the pull request is merged, asking
+// again opens no other; the channel is told where the postmortem is.
+func TestPostmortemAfterTheMerge(t *testing.T) {
+	r := newPMRig(t, nil)
+	gh := r.sb.GitHub
+	r.command("U01ALICE", "postmortem")
+	gh.MergePull("acme/postmortems", 1)
+	r.command("U01ALICE", "postmortem")
+	if n := len(gh.PullRequests("acme/postmortems")); n != 1 {
+		t.Errorf("%d pull requests after the merge", n)
+	}
+	if post := r.lastPost(); !strings.Contains(post, "The postmortem of INC-1 is already merged in <https://github.example.com/acme/postmortems/pull/1|pull request #1>") {
+		t.Errorf("the channel was told %q", post)
+	}
+	var api struct{ Postmortem struct{ State string } }
+	if _, err := r.sb.API(r.ctx, "/api/incidents/1", &api); err != nil || api.Postmortem.State != "merged" {
+		t.Errorf("the API shows %+v (%v)", api, err)
+	}
+}
+
+// TestPostmortemRateLimitIsNotAFailure: a job that used its attempts on
+// outages and is then held back by rate limits tells nobody it failed,
+// and publishes once GitHub lets it.
+func TestPostmortemRateLimitIsNotAFailure(t *testing.T) {
+	r := newPMRig(t, nil)
+	gh := r.sb.GitHub
+	reset := r.sb.Clock.Now().Add(2 * time.Hour)
+	limited := githubfake.Fault{Status: http.StatusForbidden, Header: http.Header{
+		"X-Ratelimit-Limit": {"5000"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {strconv.FormatInt(reset.Unix(), 10)},
+	}, Body: `{"message": "API rate limit exceeded"}`}
+	for range 11 {
+		gh.FailNext(githubfake.RouteListPulls, githubfake.Fault{Status: http.StatusBadGateway})
+	}
+	gh.FailNext(githubfake.RouteListPulls, limited)
+	gh.FailNext(githubfake.RouteListPulls, limited)
+	r.command("U01ALICE", "postmortem")
+	evs, err := r.sb.App.Incidents.Timeline(r.ctx, r.inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failed := slices.DeleteFunc(evs, func(e incidents.Event) bool { return e.Kind != postmortem.EventFailed }); len(failed) != 0 {
+		t.Errorf("%d failure events: %s", len(failed), failed[0].Text)
+	}
+	if n := len(gh.PullRequests("acme/postmortems")); n != 1 {
+		t.Errorf("%d pull requests", n)
 	}
 }

@@ -36,8 +36,14 @@ func (r *Renderer) postmortemPost(inc *incidents.Incident, ev incidents.Event) (
 	var b strings.Builder
 	switch ev.Kind {
 	case postmortem.EventPublished:
-		pr := slackLink(dataString(ev, "pr_url"), fmt.Sprintf("pull request #%v", ev.Data["pr_number"]))
+		pr := slackLink(dataString(ev, "pr_url"), fmt.Sprintf("pull request #%d", dataNumber(ev, "pr_number")))
 		switch {
+		case dataString(ev, "pr_state") != "":
+			fmt.Fprintf(&b, ":memo: The postmortem of %s is already %s in %s, so Warroom opened no other. Change it in the repository.",
+				inc.ID, Escape(dataString(ev, "pr_state")), pr)
+			return b.String(), true
+		case ev.Data["unchanged"] == true:
+			fmt.Fprintf(&b, ":memo: The postmortem draft of %s in %s is up to date.", inc.ID, pr)
 		case ev.Data["edited"] == true:
 			fmt.Fprintf(&b, ":memo: The postmortem file in %s was edited by people, so Warroom left it as it is. The new draft is a comment on the pull request.", pr)
 		case ev.Data["created"] == true:

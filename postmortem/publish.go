@@ -2,13 +2,16 @@ package postmortem
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -62,6 +65,10 @@ type PublishRequest struct {
 	// overwritten only while it still has this SHA: a file that people
 	// have changed is left to them.
 	LastSHA string
+	// KnownSHAs are the SHAs of drafts that Warroom tried to write since,
+	// whose answers may have been lost: a file with one of them is still
+	// Warroom's, not people's.
+	KnownSHAs []string
 }
 
 // PublishResult is what Publish did.
@@ -82,6 +89,19 @@ type PublishResult struct {
 	// CommitURL is the commit this call made, or "" when it made none (the
 	// file already held the draft, or was Edited).
 	CommitURL string
+	// PRState is the pull request's state: "open", or "merged" or "closed"
+	// when it was already over, in which case Publish changed nothing.
+	PRState string
+}
+
+// BlobSHA is the git blob SHA of content: the "sha" GitHub reports for a
+// file with that content, which tells whether a file holds it without
+// downloading it.
+func BlobSHA(content []byte) string {
+	h := sha1.New()
+	h.Write([]byte("blob " + strconv.Itoa(len(content)) + "\x00"))
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Issue is an issue filed for an action item.
@@ -117,6 +137,9 @@ type Record struct {
 	PRState string
 	// LastSHA is the file's blob sha as Warroom last wrote it.
 	LastSHA string
+	// PendingSHAs are the blob shas of drafts being written since: saved
+	// before each write, cleared once one is answered.
+	PendingSHAs []string
 	// Edited is true when the last publish found people's edits.
 	Edited    bool
 	CreatedAt time.Time
@@ -179,6 +202,7 @@ type Publisher struct {
 	Store     Store
 	Incidents *incidents.Service
 	Config    PublishConfig
+	Logger    *slog.Logger // default slog.Default()
 }
 
 // Maximums of what an event carries for Slack.
@@ -238,7 +262,11 @@ func (p *Publisher) HandleJob(ctx context.Context, j jobs.Job) error {
 		return jobs.Permanent(fmt.Errorf("decoding %s payload: %w", JobPublish, err))
 	}
 	err := p.publish(ctx, job)
-	if err != nil && !errors.Is(err, incidents.ErrNotFound) && (jobs.IsPermanent(err) || j.Attempt >= j.MaxAttempts) {
+	// A deferred job (a rate limit) gets its attempt back, and a cancelled
+	// one (shutdown) runs again: neither is a last attempt.
+	_, deferred := jobs.DeferOf(err)
+	final := jobs.IsPermanent(err) || (j.Attempt >= j.MaxAttempts && !deferred && ctx.Err() == nil)
+	if err != nil && !errors.Is(err, incidents.ErrNotFound) && final {
 		text := "The postmortem draft could not be proposed on GitHub: " + err.Error()
 		if _, rerr := p.Incidents.Record(ctx, job.Incident, incidents.System, incidents.Event{
 			Kind: EventFailed, Text: text, Data: map[string]any{"error": err.Error()},
@@ -300,45 +328,83 @@ func (p *Publisher) publish(ctx context.Context, job PublishJob) error {
 	if err != nil {
 		return err
 	}
+	// Remember the draft before writing it: should the answer be lost, the
+	// next attempt (whose draft of an open incident differs) still knows
+	// the file on the branch for Warroom's. This also fixes the branch and
+	// path at the first attempt.
+	known, prevSHA, first := rec.PendingSHAs, rec.LastSHA, rec.PRNumber == 0
+	rec.PendingSHAs = appendSHA(rec.PendingSHAs, BlobSHA(md))
+	if err := p.Store.SavePostmortemRecord(ctx, rec); err != nil {
+		return err
+	}
 	res, err := p.Repo.Publish(ctx, PublishRequest{
-		Repo:    rec.Repo,
-		Base:    p.Config.Base,
-		Branch:  rec.Branch,
-		Path:    rec.Path,
-		Content: md,
-		Message: fmt.Sprintf("Postmortem draft for %s", inc.ID),
-		Title:   fmt.Sprintf("Postmortem: %s %s", inc.ID, inc.Title),
-		Body:    prBody(inc, rec),
-		LastSHA: rec.LastSHA,
+		Repo:      rec.Repo,
+		Base:      p.Config.Base,
+		Branch:    rec.Branch,
+		Path:      rec.Path,
+		Content:   md,
+		Message:   fmt.Sprintf("Postmortem draft for %s", inc.ID),
+		Title:     fmt.Sprintf("Postmortem: %s %s", inc.ID, inc.Title),
+		Body:      prBody(inc, rec),
+		LastSHA:   rec.LastSHA,
+		KnownSHAs: known,
 	})
 	if err != nil {
 		return err
 	}
-	rec.PRNumber, rec.PRURL, rec.Edited = res.PRNumber, res.PRURL, res.Edited
-	if !res.Edited {
-		rec.LastSHA = res.FileSHA
+	rec.PRNumber, rec.PRURL = res.PRNumber, res.PRURL
+	if res.PRState != "" {
+		rec.PRState = res.PRState
+	}
+	if res.PRState == "" || res.PRState == "open" {
+		rec.Edited = res.Edited
+		if !res.Edited {
+			rec.LastSHA, rec.PendingSHAs = res.FileSHA, nil
+		}
 	}
 	if err := p.Store.SavePostmortemRecord(ctx, rec); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("Updated the postmortem draft in pull request #%d", res.PRNumber)
+	findings := Lint(md)
+	data := map[string]any{
+		"pr_url": res.PRURL, "pr_number": res.PRNumber, "branch": rec.Branch, "path": rec.Path,
+		"repo": rec.Repo, "created": first, "edited": res.Edited, "reason": job.Reason,
+		"findings": findingsData(findings), "findings_total": len(findings), "issues": issues,
+	}
+	var text string
 	switch {
+	case res.PRState == "merged" || res.PRState == "closed":
+		data["pr_state"] = res.PRState
+		text = fmt.Sprintf("The postmortem's pull request #%d is %s, so Warroom opened no other; change the postmortem in %s", res.PRNumber, res.PRState, rec.Repo)
 	case res.Edited:
 		text = fmt.Sprintf("The postmortem file in pull request #%d was edited by people, so it was left as it is; the new draft is a comment on the pull request", res.PRNumber)
-	case res.Created:
+	case first:
 		text = fmt.Sprintf("Opened the postmortem draft as pull request #%d", res.PRNumber)
+	case res.FileSHA == prevSHA:
+		// Not a lost write of an earlier attempt: the draft did not change.
+		if job.Reason != "requested" {
+			return nil // nothing new to tell anyone
+		}
+		data["unchanged"] = true
+		text = fmt.Sprintf("The postmortem draft in pull request #%d is up to date", res.PRNumber)
+	default:
+		text = fmt.Sprintf("Updated the postmortem draft in pull request #%d", res.PRNumber)
 	}
-	findings := Lint(md)
-	_, err = p.Incidents.Record(ctx, inc.ID, incidents.System, incidents.Event{
-		Kind: EventPublished,
-		Text: text,
-		Data: map[string]any{
-			"pr_url": res.PRURL, "pr_number": res.PRNumber, "branch": rec.Branch, "path": rec.Path,
-			"repo": rec.Repo, "created": res.Created, "edited": res.Edited, "reason": job.Reason,
-			"findings": findingsData(findings), "findings_total": len(findings), "issues": issues,
-		},
-	})
+	_, err = p.Incidents.Record(ctx, inc.ID, incidents.System, incidents.Event{Kind: EventPublished, Text: text, Data: data})
 	return err
+}
+
+// maxPendingSHAs bounds the drafts remembered between answered writes.
+const maxPendingSHAs = 20
+
+// appendSHA adds sha to shas unless it is there, keeping the newest
+// maxPendingSHAs.
+func appendSHA(shas []string, sha string) []string {
+	if slices.Contains(shas, sha) {
+		return shas
+	}
+	shas = append(shas, sha)
+	return shas[max(0, len(shas)-maxPendingSHAs):]
 }
 
 // itemKey is an action item's stable key: its text's hash.
@@ -373,7 +439,7 @@ func (p *Publisher) fileIssues(ctx context.Context, inc *incidents.Incident, rec
 	for _, e := range items {
 		key := itemKey(e.Text)
 		body := fmt.Sprintf("An action item from the postmortem of %s (%s).\n\nThe postmortem is `%s` on the branch `%s` of %s.",
-			inc.ID, oneLine(inc.Title), rec.Path, rec.Branch, rec.Repo)
+			inc.ID, noMentions(oneLine(inc.Title)), rec.Path, rec.Branch, rec.Repo)
 		is, err := p.Repo.EnsureIssue(ctx, repo, issueTitle(e.Text), body, []string{"incident", label}, label+"/"+key)
 		if err != nil {
 			return n, err
@@ -393,7 +459,7 @@ func (p *Publisher) fileIssues(ctx context.Context, inc *incidents.Incident, rec
 // issueTitle is an action item's text on one line, cut to maxIssueTitle
 // characters.
 func issueTitle(text string) string {
-	t := oneLine(text)
+	t := noMentions(oneLine(text))
 	if utf8.RuneCountInString(t) > maxIssueTitle {
 		r := []rune(t)
 		t = strings.TrimSpace(string(r[:maxIssueTitle-1])) + "…"
@@ -402,6 +468,10 @@ func issueTitle(text string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// noMentions keeps an @name in text from notifying anyone on GitHub: a
+// zero-width space after the @ leaves it readable but not a mention.
+func noMentions(s string) string { return strings.ReplaceAll(s, "@", "@\u200b") }
 
 // prBody is the pull request's description.
 func prBody(inc *incidents.Incident, rec Record) string {
@@ -450,9 +520,26 @@ func QueueSync(ctx context.Context, e jobs.Enqueuer, now time.Time) (bool, error
 	return e.Enqueue(ctx, jobs.NewJob{Kind: JobSync, Key: fmt.Sprintf("%s:%d", JobSync, hour.Unix()), MaxAttempts: 3})
 }
 
+// SyncTx is the write transaction the sync's updates run in, so that a
+// state change and its timeline event are committed together; the SQLite
+// store's transaction has it.
+type SyncTx interface {
+	incidents.Tx
+	// SetPullRequestState moves the incident's pull request number from
+	// "open" to state, and reports whether it was open (a sync or publish
+	// running at the same time may have moved it already).
+	SetPullRequestState(ctx context.Context, id incidents.ID, number int, state string) (bool, error)
+	// MarkActionItemDone marks the incident's item with key done, and
+	// reports whether it was open.
+	MarkActionItemDone(ctx context.Context, id incidents.ID, key string) (bool, error)
+}
+
 // HandleSync runs JobSync. An answer no retry fixes for one pull request
-// or issue (deleted, or the token lost access) skips that one; a rate limit
-// or an outage retries the run.
+// or issue (deleted, or the token lost access) skips that one, with a
+// warning in the log; a rate limit or an outage retries the run. Each
+// change is a narrow update (only from open), so a publish running at the
+// same time loses nothing, and the timeline event of a merge or close is
+// committed with it.
 func (p *Publisher) HandleSync(ctx context.Context, j jobs.Job) error {
 	if p.Repo == nil {
 		return nil
@@ -464,27 +551,34 @@ func (p *Publisher) HandleSync(ctx context.Context, j jobs.Job) error {
 	for _, rec := range recs {
 		state, err := p.Repo.PullRequestState(ctx, rec.Repo, rec.PRNumber)
 		if jobs.IsPermanent(err) {
+			p.logger().WarnContext(ctx, "cannot follow a postmortem pull request", "incident", rec.Incident.String(), "pr", rec.PRNumber, "err", err)
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		if state == rec.PRState {
+		if state == "open" {
 			continue
 		}
-		rec.PRState = state
-		if err := p.Store.SavePostmortemRecord(ctx, rec); err != nil {
-			return err
-		}
-		kind, text := EventClosed, fmt.Sprintf("The postmortem's pull request #%d was closed without merging", rec.PRNumber)
-		if state == "merged" {
-			kind, text = EventMerged, fmt.Sprintf("The postmortem's pull request #%d was merged", rec.PRNumber)
-		}
-		if state != "open" {
-			if _, err := p.Incidents.Record(ctx, rec.Incident, incidents.System, incidents.Event{Kind: kind, Text: text,
-				Data: map[string]any{"pr_url": rec.PRURL, "pr_number": rec.PRNumber}}); err != nil {
+		err = p.Incidents.InTx(ctx, func(tx incidents.Tx) error {
+			stx, ok := tx.(SyncTx)
+			if !ok {
+				return jobs.Permanent(errors.New("the store cannot update postmortems in a transaction"))
+			}
+			moved, err := stx.SetPullRequestState(ctx, rec.Incident, rec.PRNumber, state)
+			if err != nil || !moved {
 				return err
 			}
+			kind, text := EventClosed, fmt.Sprintf("The postmortem's pull request #%d was closed without merging", rec.PRNumber)
+			if state == "merged" {
+				kind, text = EventMerged, fmt.Sprintf("The postmortem's pull request #%d was merged", rec.PRNumber)
+			}
+			_, err = p.Incidents.RecordTx(ctx, tx, rec.Incident, incidents.System, incidents.Event{Kind: kind, Text: text,
+				Data: map[string]any{"pr_url": rec.PRURL, "pr_number": rec.PRNumber}})
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
 	items, err := p.Store.OpenActionItems(ctx)
@@ -494,17 +588,33 @@ func (p *Publisher) HandleSync(ctx context.Context, j jobs.Job) error {
 	for _, it := range items {
 		closed, err := p.Repo.IssueClosed(ctx, it.IssueRepo, it.IssueNumber)
 		if jobs.IsPermanent(err) {
+			p.logger().WarnContext(ctx, "cannot follow an action item's issue", "incident", it.Incident.String(), "repo", it.IssueRepo, "issue", it.IssueNumber, "err", err)
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		if closed {
-			it.Done = true
-			if err := p.Store.SaveActionItem(ctx, it); err != nil {
-				return err
+		if !closed {
+			continue
+		}
+		err = p.Incidents.InTx(ctx, func(tx incidents.Tx) error {
+			stx, ok := tx.(SyncTx)
+			if !ok {
+				return jobs.Permanent(errors.New("the store cannot update action items in a transaction"))
 			}
+			_, err := stx.MarkActionItemDone(ctx, it.Incident, it.Key)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func (p *Publisher) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
 }

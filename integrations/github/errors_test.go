@@ -120,7 +120,7 @@ func TestRateLimitRefusedWithoutAsking(t *testing.T) {
 		t.Fatal(err)
 	}
 	reset := start.Add(10 * time.Minute).Truncate(time.Second)
-	f.FailNext(githubfake.RouteGetRef, githubfake.Fault{Status: 403, Header: http.Header{
+	f.FailNext(githubfake.RouteListPulls, githubfake.Fault{Status: 403, Header: http.Header{
 		"X-Ratelimit-Limit": {"5000"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {strconv.FormatInt(reset.Unix(), 10)},
 	}, Body: `{"message": "API rate limit exceeded"}`})
 
@@ -175,7 +175,7 @@ func TestMissingRepositoryOrBranchIsPermanent(t *testing.T) {
 	req := draft(draft1, "")
 	req.Repo = "acme/nope"
 	_, err := c.Publish(context.Background(), req)
-	if !jobs.IsPermanent(err) || !strings.Contains(err.Error(), "base branch main not found in acme/nope") {
+	if !jobs.IsPermanent(err) || !strings.Contains(err.Error(), "repository acme/nope not found (404)") {
 		t.Errorf("Publish to a missing repository: %v", err)
 	}
 	req = draft(draft1, "")

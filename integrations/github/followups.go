@@ -21,13 +21,7 @@ func (c *Client) PullRequestState(ctx context.Context, repo string, number int) 
 	if err != nil {
 		return "", c.jobError(err, repo, fmt.Sprintf("github: reading pull request #%d of %s", number, repo), readNeeds)
 	}
-	switch {
-	case pr.GetMerged():
-		return "merged", nil
-	case pr.GetState() == "closed":
-		return "closed", nil
-	}
-	return "open", nil
+	return prState(pr), nil
 }
 
 // IssueClosed reports whether issue number in repo is closed.

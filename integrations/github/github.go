@@ -16,13 +16,10 @@
 package github
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -79,16 +76,6 @@ func splitRepo(repo string) (owner, name string, err error) {
 		return "", "", fmt.Errorf("repository %q is not owner/name", repo)
 	}
 	return owner, name, nil
-}
-
-// blobSHA is the git blob SHA of content: the "sha" GitHub reports for a
-// file with that content. Comparing it with a file's sha tells whether the
-// file already holds content without downloading it.
-func blobSHA(content []byte) string {
-	h := sha1.New()
-	h.Write([]byte("blob " + strconv.Itoa(len(content)) + "\x00"))
-	h.Write(content)
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // errorResponse returns GitHub's error answer in err's chain, if any.

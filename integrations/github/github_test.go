@@ -76,7 +76,7 @@ func TestDotComURLs(t *testing.T) {
 			t.Fatalf("%q: %d requests", apiURL, len(rec.reqs))
 		}
 		req := rec.reqs[0]
-		if got, want := req.URL.String(), "https://api.github.com/repos/acme/postmortems/git/ref/heads/"+branch; got != want {
+		if got, want := req.URL.Path, "/repos/acme/postmortems/pulls"; req.URL.Host != "api.github.com" || got != want {
 			t.Errorf("%q: asked %s, want %s", apiURL, got, want)
 		}
 		if got := req.Header.Get("Authorization"); got != "Bearer ghp_dotcom" {

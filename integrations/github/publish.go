@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -48,14 +49,17 @@ func validatePublish(r PublishRequest) error {
 // request into req.Base. It is idempotent: run again, after a lost answer
 // or with a new draft, it never opens a second branch or pull request.
 //
+//  0. The pull request from Branch into Base is looked up first, in any
+//     state: when it was merged or closed, the postmortem is done, and
+//     Publish returns it (PRState) without changing anything.
 //  1. The branch: made from Base's head unless it exists ("Reference
 //     already exists" from a concurrent or retried create counts as made).
 //  2. The file on the branch: created if missing; left as is if it already
 //     holds Content; updated if it still has LastSHA (Warroom's last
-//     write); otherwise people changed it, and it is not overwritten
-//     (Edited).
-//  3. The pull request: the open one from Branch into Base, or a new draft
-//     (a regular one where the repository has no drafts).
+//     write) or one of KnownSHAs (a write whose answer was lost);
+//     otherwise people changed it, and it is not overwritten (Edited).
+//  3. The pull request: the open one found in step 0, or a new draft (a
+//     regular one where the repository has no drafts).
 //  4. When Edited, the draft is posted as a comment on the pull request,
 //     once per distinct draft.
 func (c *Client) Publish(ctx context.Context, req PublishRequest) (PublishResult, error) {
@@ -69,6 +73,15 @@ func (c *Client) Publish(ctx context.Context, req PublishRequest) (PublishResult
 	if req.Message == "" {
 		req.Message = req.Title
 	}
+	// A postmortem whose pull request was merged or closed is done: no
+	// new branch, commit or pull request.
+	pr, err := c.findPullRequest(ctx, owner, name, req)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	if pr != nil && pr.GetState() != "open" {
+		return PublishResult{PRNumber: pr.GetNumber(), PRURL: pr.GetHTMLURL(), PRState: prState(pr)}, nil
+	}
 	if err := c.ensureBranch(ctx, owner, name, req); err != nil {
 		return PublishResult{}, err
 	}
@@ -76,11 +89,12 @@ func (c *Client) Publish(ctx context.Context, req PublishRequest) (PublishResult
 	if err != nil {
 		return PublishResult{}, err
 	}
-	pr, err := c.ensurePullRequest(ctx, owner, name, req)
-	if err != nil {
-		return PublishResult{}, err
+	if pr == nil {
+		if pr, err = c.openPullRequest(ctx, owner, name, req); err != nil {
+			return PublishResult{}, err
+		}
 	}
-	res.PRNumber, res.PRURL = pr.GetNumber(), pr.GetHTMLURL()
+	res.PRNumber, res.PRURL, res.PRState = pr.GetNumber(), pr.GetHTMLURL(), prState(pr)
 	if res.Edited {
 		if err := c.commentDraft(ctx, owner, name, pr.GetNumber(), req); err != nil {
 			return PublishResult{}, err
@@ -140,12 +154,13 @@ func (c *Client) writeFile(ctx context.Context, owner, name string, req PublishR
 		return PublishResult{}, jobs.Permanent(fmt.Errorf("%s: %s is a directory, not a file", what, req.Path))
 	}
 	switch sha := file.GetSHA(); {
-	case sha == blobSHA(req.Content):
+	case sha == postmortem.BlobSHA(req.Content):
 		// Already there: written by an earlier run whose answer was lost,
 		// or an unchanged draft.
 		return PublishResult{FileSHA: sha}, nil
-	case sha != req.LastSHA:
-		// Not what Warroom wrote last (or Warroom never wrote it): people's.
+	case sha != req.LastSHA && !slices.Contains(req.KnownSHAs, sha):
+		// Not what Warroom wrote last, nor a write of Warroom's whose answer
+		// was lost (or Warroom never wrote it): people's.
 		return PublishResult{FileSHA: sha, Edited: true}, nil
 	default:
 		opts.SHA = gh.String(sha)
@@ -157,13 +172,10 @@ func (c *Client) writeFile(ctx context.Context, owner, name string, req PublishR
 	}
 }
 
-// ensurePullRequest returns the open pull request from the branch into the
-// base, or opens a draft one.
-func (c *Client) ensurePullRequest(ctx context.Context, owner, name string, req PublishRequest) (*gh.PullRequest, error) {
-	pr, err := c.findPullRequest(ctx, owner, name, req)
-	if pr != nil || err != nil {
-		return pr, err
-	}
+// openPullRequest opens the draft pull request from the branch into the
+// base; when GitHub says one already exists (opened meanwhile, or by an
+// earlier run whose answer was lost), it returns that one.
+func (c *Client) openPullRequest(ctx context.Context, owner, name string, req PublishRequest) (*gh.PullRequest, error) {
 	what := fmt.Sprintf("github: opening a pull request from %s into %s in %s", req.Branch, req.Base, req.Repo)
 	newPR := &gh.NewPullRequest{
 		Title: gh.String(req.Title),
@@ -172,7 +184,7 @@ func (c *Client) ensurePullRequest(ctx context.Context, owner, name string, req 
 		Body:  gh.String(req.Body),
 		Draft: gh.Bool(true),
 	}
-	pr, _, err = c.gh.PullRequests.Create(ctx, owner, name, newPR)
+	pr, _, err := c.gh.PullRequests.Create(ctx, owner, name, newPR)
 	if isValidation(err, "Draft pull requests are not supported") {
 		newPR.Draft = gh.Bool(false)
 		pr, _, err = c.gh.PullRequests.Create(ctx, owner, name, newPR)
@@ -195,7 +207,7 @@ func (c *Client) ensurePullRequest(ctx context.Context, owner, name string, req 
 // base, or nil.
 func (c *Client) findPullRequest(ctx context.Context, owner, name string, req PublishRequest) (*gh.PullRequest, error) {
 	prs, _, err := c.gh.PullRequests.List(ctx, owner, name, &gh.PullRequestListOptions{
-		State:       "open",
+		State:       "all",
 		Head:        owner + ":" + req.Branch,
 		Base:        req.Base,
 		ListOptions: gh.ListOptions{PerPage: 100},
@@ -204,13 +216,32 @@ func (c *Client) findPullRequest(ctx context.Context, owner, name string, req Pu
 		return nil, c.jobError(err, req.Repo,
 			fmt.Sprintf("github: listing pull requests from %s in %s", req.Branch, req.Repo), publishNeeds)
 	}
+	// The open one, else the newest: GitHub lists the newest first.
+	var found *gh.PullRequest
 	for _, pr := range prs {
 		// GitHub ignores a head filter it cannot read; check.
-		if pr.GetHead().GetRef() == req.Branch && pr.GetBase().GetRef() == req.Base {
+		if pr.GetHead().GetRef() != req.Branch || pr.GetBase().GetRef() != req.Base {
+			continue
+		}
+		if pr.GetState() == "open" {
 			return pr, nil
 		}
+		if found == nil || pr.GetNumber() > found.GetNumber() {
+			found = pr
+		}
 	}
-	return nil, nil
+	return found, nil
+}
+
+// prState is "open", "merged" or "closed".
+func prState(pr *gh.PullRequest) string {
+	switch {
+	case pr.GetState() == "open":
+		return "open"
+	case pr.GetMerged() || pr.MergedAt != nil:
+		return "merged"
+	}
+	return "closed"
 }
 
 // draftMarker ends a comment that carries a draft; it identifies the draft

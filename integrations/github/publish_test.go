@@ -29,22 +29,22 @@ func TestPublishFirstRunOpensBranchFileAndDraftPullRequest(t *testing.T) {
 
 	calls := f.Calls()
 	checkCalls(t, calls,
+		"GET "+pulls+" 200",
 		"GET "+refBranch+" 404",
 		"GET "+refMain+" 200",
 		"POST "+refs+" 201",
 		"GET "+contents+" 404",
 		"PUT "+contents+" 201",
-		"GET "+pulls+" 200",
 		"POST "+pulls+" 201",
 	)
 	if len(calls) != 7 {
 		t.FailNow()
 	}
-	checkBody(t, calls[2], fmt.Sprintf(`{"ref": "refs/heads/%s", "sha": %q}`, branch, mainSHA))
-	checkQuery(t, calls[3], map[string]string{"ref": branch})
-	checkBody(t, calls[4], fmt.Sprintf(`{"message": "Postmortem draft for INC-42", "content": %q, "branch": %q}`,
+	checkQuery(t, calls[0], map[string]string{"state": "all", "head": "acme:" + branch, "base": "main"})
+	checkBody(t, calls[3], fmt.Sprintf(`{"ref": "refs/heads/%s", "sha": %q}`, branch, mainSHA))
+	checkQuery(t, calls[4], map[string]string{"ref": branch})
+	checkBody(t, calls[5], fmt.Sprintf(`{"message": "Postmortem draft for INC-42", "content": %q, "branch": %q}`,
 		base64.StdEncoding.EncodeToString([]byte(draft1)), branch))
-	checkQuery(t, calls[5], map[string]string{"state": "open", "head": "acme:" + branch, "base": "main"})
 	checkBody(t, calls[6], fmt.Sprintf(`{"title": "Postmortem: INC-42 Checkout errors", "head": %q, "base": "main",
 		"body": "Drafted by Warroom from INC-42's timeline.", "draft": true}`, branch))
 	for _, call := range calls {
@@ -82,13 +82,13 @@ func TestPublishAgainUpdatesTheFileWithItsSHA(t *testing.T) {
 
 	calls := f.Calls()
 	checkCalls(t, calls,
+		"GET "+pulls+" 200",
 		"GET "+refBranch+" 200",
 		"GET "+contents+" 200",
 		"PUT "+contents+" 200",
-		"GET "+pulls+" 200",
 	)
 	if len(calls) == 4 {
-		checkBody(t, calls[2], fmt.Sprintf(`{"message": "Postmortem draft for INC-42", "content": %q, "sha": %q, "branch": %q}`,
+		checkBody(t, calls[3], fmt.Sprintf(`{"message": "Postmortem draft for INC-42", "content": %q, "sha": %q, "branch": %q}`,
 			base64.StdEncoding.EncodeToString([]byte(draft2)), first.FileSHA, branch))
 	}
 	content, sha, _ := f.File(repo, branch, file)
@@ -106,11 +106,11 @@ func TestPublishAgainUpdatesTheFileWithItsSHA(t *testing.T) {
 	f.ResetCalls()
 	third := publish(t, c, draft(draft2, second.FileSHA))
 	checkCalls(t, f.Calls(),
+		"GET "+pulls+" 200",
 		"GET "+refBranch+" 200",
 		"GET "+contents+" 200",
-		"GET "+pulls+" 200",
 	)
-	if third != (github.PublishResult{PRNumber: 1, PRURL: second.PRURL, FileSHA: second.FileSHA}) {
+	if third != (github.PublishResult{PRNumber: 1, PRURL: second.PRURL, FileSHA: second.FileSHA, PRState: "open"}) {
 		t.Errorf("result %+v", third)
 	}
 }
@@ -145,16 +145,16 @@ func TestPublishLeavesAFilePeopleEditedAndCommentsTheDraftOnce(t *testing.T) {
 	res := publish(t, c, draft(draft2, first.FileSHA))
 
 	checkCalls(t, f.Calls(),
+		"GET "+pulls+" 200",
 		"GET "+refBranch+" 200",
 		"GET "+contents+" 200",
-		"GET "+pulls+" 200",
 		"GET "+issues+"/1/comments 200",
 		"POST "+issues+"/1/comments 201",
 	)
 	if content, _, _ := f.File(repo, branch, file); string(content) != "# INC-42\n\nThe impact, as the team saw it.\n" {
 		t.Errorf("the people's file was overwritten: %q", content)
 	}
-	if res != (github.PublishResult{PRNumber: 1, PRURL: first.PRURL, FileSHA: peoples, Edited: true}) {
+	if res != (github.PublishResult{PRNumber: 1, PRURL: first.PRURL, FileSHA: peoples, Edited: true, PRState: "open"}) {
 		t.Errorf("result %+v", res)
 	}
 	sum := sha256.Sum256([]byte(draft2))
@@ -240,12 +240,12 @@ func TestPublishRetryAfterALostCreateRefAnswer(t *testing.T) {
 	res := publish(t, c, draft(draft1, ""))
 
 	checkCalls(t, f.Calls(),
+		"GET "+pulls+" 200",
 		"GET "+refBranch+" 404",
 		"GET "+refMain+" 200",
 		"POST "+refs+" 422",
 		"GET "+contents+" 404",
 		"PUT "+contents+" 201",
-		"GET "+pulls+" 200",
 		"POST "+pulls+" 201",
 	)
 	if !res.Created || res.PRNumber != 1 || len(f.PullRequests(repo)) != 1 {
@@ -264,9 +264,9 @@ func TestPublishWhenThePullRequestAlreadyExists(t *testing.T) {
 	res := publish(t, c, draft(draft1, first.FileSHA))
 
 	checkCalls(t, f.Calls(),
+		"GET "+pulls+" 200",
 		"GET "+refBranch+" 200",
 		"GET "+contents+" 200",
-		"GET "+pulls+" 200",
 		"POST "+pulls+" 422",
 		"GET "+pulls+" 200",
 	)
@@ -337,5 +337,52 @@ func TestPublishRefusesABadRequestWithoutCallingGitHub(t *testing.T) {
 	}
 	if n := len(f.Calls()); n != 0 {
 		t.Errorf("%d calls", n)
+	}
+}
+
+// TestPublishKnowsAWriteWhoseAnswerWasLost: the draft changed between two
+// attempts (an open incident's draft does), and the first attempt's write
+// landed without an answer. The file holds a SHA that is neither LastSHA
+// nor the new draft's; given in KnownSHAs, it is Warroom's, not people's.
+func TestPublishKnowsAWriteWhoseAnswerWasLost(t *testing.T) {
+	f, c := setup(t)
+	first := publish(t, c, draft(draft1, ""))
+	f.FailNext(githubfake.RoutePutContents, githubfake.Fault{Status: 502, Apply: true})
+	if _, err := c.Publish(context.Background(), draft(draft2, first.FileSHA)); err == nil {
+		t.Fatal("the lost answer was not an error")
+	}
+	req := draft(draft3, first.FileSHA)
+	req.KnownSHAs = []string{githubfake.BlobSHA([]byte(draft2))}
+	res := publish(t, c, req)
+	if res.Edited || res.CommitURL == "" {
+		t.Errorf("result %+v: the lost write was taken for people's", res)
+	}
+	if content, _, _ := f.File(repo, branch, file); string(content) != draft3 {
+		t.Errorf("file %q", content)
+	}
+	// Without KnownSHAs the same state reads as people's edit.
+	f.FailNext(githubfake.RoutePutContents, githubfake.Fault{Status: 502, Apply: true})
+	if _, err := c.Publish(context.Background(), draft(draft1, res.FileSHA)); err == nil {
+		t.Fatal("the lost answer was not an error")
+	}
+	if again := publish(t, c, draft(draft2, res.FileSHA)); !again.Edited {
+		t.Errorf("result %+v without KnownSHAs", again)
+	}
+}
+
+// TestPublishAfterThePullRequestIsMerged: a merged (or closed) postmortem
+// is done; publishing again changes nothing and reports its state.
+func TestPublishAfterThePullRequestIsMerged(t *testing.T) {
+	f, c := setup(t)
+	first := publish(t, c, draft(draft1, ""))
+	f.MergePull(repo, first.PRNumber)
+	f.ResetCalls()
+	res := publish(t, c, draft(draft2, first.FileSHA))
+	checkCalls(t, f.Calls(), "GET "+pulls+" 200")
+	if res != (github.PublishResult{PRNumber: 1, PRURL: first.PRURL, PRState: "merged"}) {
+		t.Errorf("result %+v", res)
+	}
+	if n := len(f.PullRequests(repo)); n != 1 {
+		t.Errorf("%d pull requests", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/warroomhq/warroom/digest"
 	"github.com/warroomhq/warroom/incidents"
@@ -31,7 +32,7 @@ func (s *Store) PostmortemRecord(ctx context.Context, id incidents.ID) (postmort
 	return r, true, nil
 }
 
-const recordColumns = `incident_id, repo, branch, path, pr_number, pr_url, pr_state, last_sha, edited, created_at, updated_at`
+const recordColumns = `incident_id, repo, branch, path, pr_number, pr_url, pr_state, last_sha, pending_shas, edited, created_at, updated_at`
 
 func scanRecord(row interface{ Scan(...any) error }) (postmortem.Record, error) {
 	var (
@@ -39,8 +40,10 @@ func scanRecord(row interface{ Scan(...any) error }) (postmortem.Record, error) 
 		inc              int64
 		edited           int
 		created, updated int64
+		pending          string
 	)
-	err := row.Scan(&inc, &r.Repo, &r.Branch, &r.Path, &r.PRNumber, &r.PRURL, &r.PRState, &r.LastSHA, &edited, &created, &updated)
+	err := row.Scan(&inc, &r.Repo, &r.Branch, &r.Path, &r.PRNumber, &r.PRURL, &r.PRState, &r.LastSHA, &pending, &edited, &created, &updated)
+	r.PendingSHAs = strings.Fields(pending)
 	r.Incident, r.Edited, r.CreatedAt, r.UpdatedAt = incidents.ID(inc), edited != 0, fromMS(created), fromMS(updated)
 	return r, err
 }
@@ -90,13 +93,14 @@ func (s *Store) SavePostmortemRecord(ctx context.Context, r postmortem.Record) e
 	now := ms(s.now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := s.in(tx).ExecContext(ctx, `INSERT INTO postmortems
-			(incident_id, repo, branch, path, pr_number, pr_url, pr_state, last_sha, edited, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(incident_id, repo, branch, path, pr_number, pr_url, pr_state, last_sha, pending_shas, edited, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (incident_id) DO UPDATE SET repo = excluded.repo, branch = excluded.branch,
 				path = excluded.path, pr_number = excluded.pr_number, pr_url = excluded.pr_url,
-				pr_state = excluded.pr_state, last_sha = excluded.last_sha, edited = excluded.edited,
-				updated_at = excluded.updated_at`,
-			int64(r.Incident), r.Repo, r.Branch, r.Path, r.PRNumber, r.PRURL, r.PRState, r.LastSHA, boolInt(r.Edited), now, now)
+				pr_state = excluded.pr_state, last_sha = excluded.last_sha, pending_shas = excluded.pending_shas,
+				edited = excluded.edited, updated_at = excluded.updated_at`,
+			int64(r.Incident), r.Repo, r.Branch, r.Path, r.PRNumber, r.PRURL, r.PRState, r.LastSHA,
+			strings.Join(r.PendingSHAs, " "), boolInt(r.Edited), now, now)
 		return err
 	})
 	if err != nil {
@@ -141,8 +145,8 @@ func scanItems(rows *sql.Rows) ([]postmortem.TrackedItem, error) {
 }
 
 // SaveActionItem creates or updates the item with its incident and key. An
-// update keeps the creation time, and keeps a known issue when it.IssueURL
-// is empty.
+// update keeps the creation time, and when it.IssueURL is empty keeps the
+// known issue and its state.
 func (s *Store) SaveActionItem(ctx context.Context, it postmortem.TrackedItem) error {
 	if it.Incident <= 0 || it.Key == "" {
 		return fmt.Errorf("saving an action item of %s: incident and key are required", it.Incident)
@@ -156,7 +160,8 @@ func (s *Store) SaveActionItem(ctx context.Context, it postmortem.TrackedItem) e
 		_, err := s.in(tx).ExecContext(ctx, `INSERT INTO action_items
 			(incident_id, key, text, done, issue_repo, issue_number, issue_url, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (incident_id, key) DO UPDATE SET text = excluded.text, done = excluded.done,
+			ON CONFLICT (incident_id, key) DO UPDATE SET text = excluded.text,
+				done = CASE WHEN excluded.issue_url = '' THEN action_items.done ELSE excluded.done END,
 				issue_repo = CASE WHEN excluded.issue_url = '' THEN action_items.issue_repo ELSE excluded.issue_repo END,
 				issue_number = CASE WHEN excluded.issue_url = '' THEN action_items.issue_number ELSE excluded.issue_number END,
 				issue_url = CASE WHEN excluded.issue_url = '' THEN action_items.issue_url ELSE excluded.issue_url END,
@@ -229,6 +234,32 @@ func (s *Store) ActionItems(ctx context.Context, ids []incidents.ID) ([]digest.A
 		}
 	}
 	return out, nil
+}
+
+var _ postmortem.SyncTx = (*txn)(nil)
+
+// SetPullRequestState moves the incident's pull request number from open
+// to state, and reports whether it was open.
+func (t *txn) SetPullRequestState(ctx context.Context, id incidents.ID, number int, state string) (bool, error) {
+	res, err := t.db().ExecContext(ctx, `UPDATE postmortems SET pr_state = ?, updated_at = ?
+		WHERE incident_id = ? AND pr_number = ? AND pr_state = 'open'`, state, ms(t.s.now()), int64(id), number)
+	if err != nil {
+		return false, fmt.Errorf("updating the postmortem of %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// MarkActionItemDone marks the incident's item with key done, and reports
+// whether it was open.
+func (t *txn) MarkActionItemDone(ctx context.Context, id incidents.ID, key string) (bool, error) {
+	res, err := t.db().ExecContext(ctx, `UPDATE action_items SET done = 1, updated_at = ?
+		WHERE incident_id = ? AND key = ? AND done = 0`, ms(t.s.now()), int64(id), key)
+	if err != nil {
+		return false, fmt.Errorf("updating action item %s of %s: %w", key, id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 func boolInt(b bool) int {

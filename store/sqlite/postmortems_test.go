@@ -39,6 +39,21 @@ func TestPostmortemRecordRoundTrip(t *testing.T) {
 		t.Errorf("PostmortemRecord = %+v", got)
 	}
 
+	// The sync moves the pull request from open only.
+	var moved [2]bool
+	err = s.WithTx(ctx, func(tx incidents.Tx) error {
+		stx := tx.(postmortem.SyncTx)
+		var err error
+		if moved[0], err = stx.SetPullRequestState(ctx, id, 7, "closed"); err != nil {
+			return err
+		}
+		moved[1], err = stx.SetPullRequestState(ctx, id, 7, "closed")
+		return err
+	})
+	if err != nil || moved != [2]bool{false, false} {
+		t.Errorf("SetPullRequestState on a merged pull request: %v %v", moved, err)
+	}
+
 	pms, err := s.Postmortems(ctx, []incidents.ID{id, id + 1})
 	if err != nil {
 		t.Fatal(err)
@@ -62,9 +77,19 @@ func TestActionItemsKeepTheirIssue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Saved again without its issue (GitHub not asked this time) and done:
-	// the issue stays, the state changes.
-	if err := s.SaveActionItem(ctx, postmortem.TrackedItem{Incident: id, Key: "action-1", Text: "Add a retry budget", Done: true}); err != nil {
+	// The issue is closed (the sync), then the item is saved again without
+	// its issue (a publish without action_items_as_issues): the issue and
+	// its state stay.
+	var done bool
+	err := s.WithTx(ctx, func(tx incidents.Tx) error {
+		var err error
+		done, err = tx.(postmortem.SyncTx).MarkActionItemDone(ctx, id, "action-1")
+		return err
+	})
+	if err != nil || !done {
+		t.Fatalf("MarkActionItemDone = %v, %v", done, err)
+	}
+	if err := s.SaveActionItem(ctx, postmortem.TrackedItem{Incident: id, Key: "action-1", Text: "Add a retry budget"}); err != nil {
 		t.Fatal(err)
 	}
 	items, err := s.IncidentActionItems(ctx, id)

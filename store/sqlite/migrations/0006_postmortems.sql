@@ -4,7 +4,8 @@
 -- branch and path are fixed by the first publish, so that a renamed
 -- incident keeps its branch and file. last_sha is the git blob sha of the
 -- file as Warroom last wrote it: a file on the branch with another sha was
--- edited by people and is not overwritten.
+-- edited by people and is not overwritten. pending_shas (space-separated)
+-- are drafts being written whose answers may have been lost.
 -- pr_state is refreshed hourly from GitHub (postmortem.sync) while open.
 CREATE TABLE postmortems (
 	incident_id INTEGER PRIMARY KEY REFERENCES incidents (id),
@@ -15,6 +16,7 @@ CREATE TABLE postmortems (
 	pr_url      TEXT    NOT NULL DEFAULT '',
 	pr_state    TEXT    NOT NULL DEFAULT 'open',
 	last_sha    TEXT    NOT NULL DEFAULT '',
+	pending_shas TEXT   NOT NULL DEFAULT '',
 	edited      INTEGER NOT NULL DEFAULT 0,
 	created_at  INTEGER NOT NULL,
 	updated_at  INTEGER NOT NULL
