@@ -1,0 +1,2 @@
+-- Placeholder: migration 0008 belongs to another branch (paging). DROP THIS FILE when merging.
+SELECT 1;
