@@ -340,7 +340,9 @@ type SourceError struct {
 	Err    error
 }
 
-func (e SourceError) Error() string { return fmt.Sprintf("reading deploys from %s: %v", e.Source, e.Err) }
+func (e SourceError) Error() string {
+	return fmt.Sprintf("reading deploys from %s: %v", e.Source, e.Err)
+}
 
 // Recent returns up to limit deploys of service, newest first (RecentLimit
 // when limit is 0), merged from its providers and the stored deploys, with
