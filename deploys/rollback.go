@@ -531,9 +531,12 @@ func (s *Service) applyProgress(ctx context.Context, tx Tx, r *Rollback, p Progr
 		r.Handle = p.Handle
 	}
 	url := r.URL
-	if p.URL != "" {
+	switch {
+	case p.URL != "":
 		url = p.URL
-	} else if url == "" {
+	case handleChanged && p.Handle.URL != "":
+		url = p.Handle.URL
+	case url == "":
 		url = r.Handle.URL
 	}
 	state := stateOf(p.Status)

@@ -357,7 +357,7 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 		limit = RecentLimit
 	}
 	out := Recent{Service: service}
-	stored, err := s.opts.Store.Deploys(ctx, service, limit*2)
+	stored, err := s.opts.Store.Deploys(ctx, service, max(limit, 2*RecentLimit))
 	if err != nil {
 		return Recent{}, err
 	}
@@ -388,7 +388,9 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 	}
 	for _, p := range cfg.Providers {
 		pctx, cancel := context.WithTimeout(ctx, s.opts.ProviderTimeout)
-		ds, err := p.Recent(pctx, limit)
+		// Read more than shown, to find the last good deploy behind a
+		// few bad ones.
+		ds, err := p.Recent(pctx, max(limit, 2*RecentLimit))
 		cancel()
 		if err != nil {
 			s.opts.Logger.Warn("reading recent deploys failed", "service", service, "source", p.Source(), "error", err)
