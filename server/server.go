@@ -104,6 +104,9 @@ type Options struct {
 	// Postmortems writes the drafts of /api/incidents/{id}/postmortem.
 	// Nil leaves that route answering 404.
 	Postmortems Postmortems
+	// Deploys answers /api/freeze and /api/services/{service}/deploys.
+	// Nil leaves those routes answering 404.
+	Deploys Deploys
 	// Ready reports whether Warroom can serve: the database is reachable and
 	// its migrations are applied. Its error text is shown on /readyz, which
 	// needs no token, so it should name the problem without secrets. Nil
@@ -177,6 +180,8 @@ func New(opts Options) *Server {
 	s.mux.Handle("GET /api/incidents/{id}/timeline", s.api(s.getTimeline))
 	s.mux.Handle("GET /api/incidents/{id}/alerts", s.api(s.getAlerts))
 	s.mux.Handle("GET /api/incidents/{id}/postmortem", s.api(s.getPostmortem))
+	s.mux.Handle("GET /api/freeze", s.api(s.getFreeze))
+	s.mux.Handle("GET /api/services/{service}/deploys", s.api(s.getDeploys))
 	return s
 }
 
