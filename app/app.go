@@ -19,6 +19,7 @@ import (
 
 	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/config"
+	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/digest"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/integrations/alerthooks"
@@ -40,6 +41,9 @@ type Options struct {
 	// SlackHTTPClient makes the Slack Web API calls (default: a client
 	// with a 30s timeout).
 	SlackHTTPClient *http.Client
+	// DeploySources, when set, builds each service's deploy providers and
+	// rollbacker instead of the configured ones (tests, the demo).
+	DeploySources DeploySources
 }
 
 // App is a wired Warroom.
@@ -61,6 +65,8 @@ type App struct {
 	Digest   *digest.Scheduler
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+	// Deploys shows deploys, runs rollbacks and answers freezes.
+	Deploys *deploys.Service
 
 	closeOnce sync.Once
 }
@@ -96,10 +102,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:  opts.Logger.With("component", "jobs"),
 		Metrics: runner.NewMetrics(reg, st),
 	})
+	if err := a.wireDeploys(cfg, opts); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.Server = server.New(server.Options{
 		Incidents:   st,
 		Alerts:      st,
 		Postmortems: a.Postmortems,
+		Deploys:     a.Deploys,
 		Ready:       a.ready,
 		APIToken:    cfg.API.Token.Reveal(),
 		PublicURL:   cfg.Server.PublicURL,
@@ -132,6 +143,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			Incidents:     a.Incidents,
 			Store:         st,
 			Alerts:        a.Alerts,
+			Deploys:       a.Deploys,
 			Digest:        st,
 			DigestChannel: cfg.Digest.Channel,
 			Jobs:          st,

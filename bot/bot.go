@@ -37,6 +37,9 @@ type Options struct {
 	// Alerts declares incidents for alert groups in triage (the "Declare
 	// incident" button). Optional: without it the button says it is off.
 	Alerts AlertDeclarer
+	// Deploys shows deploys and runs rollbacks and freezes (/incident
+	// deploys, rollback, freeze, unfreeze). Optional.
+	Deploys Deploys
 	// Jobs enqueues jobs that no incident change causes (opening a modal,
 	// an ephemeral answer to a button).
 	Jobs jobs.Enqueuer
@@ -122,6 +125,9 @@ func New(opts Options) (*Bot, error) {
 		met:    newMetrics(opts.Registry),
 	}
 	b.addCoreCommands()
+	if opts.Deploys != nil {
+		b.addDeployCommands()
+	}
 	return b, nil
 }
 

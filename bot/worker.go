@@ -59,6 +59,7 @@ func (b *Bot) RegisterJobs(q interface {
 	for kind, h := range handlers {
 		q.Handle(kind, jobs.HandlerFunc(h))
 	}
+	b.registerDeployJobs(q)
 }
 
 // enqueue adds a Slack job through e (a transaction, or Options.Jobs). key

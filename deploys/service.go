@@ -62,8 +62,9 @@ type ServiceConfig struct {
 	// Approvers may confirm the service's rollbacks besides the
 	// incident's lead: configured people's names (or Slack user IDs).
 	Approvers []string
-	// HasDeploySources is true when deploys of the service are configured
-	// (deploys: in the config), even when they arrive only by webhook.
+	// HasDeploySources is true when deploys of the service are reported
+	// to Warroom (a deploy webhook), so that it has deploys to show even
+	// without a provider.
 	HasDeploySources bool
 }
 
