@@ -517,14 +517,9 @@ func (b *Bot) deployAction(ctx context.Context, cb slack.InteractionCallback, ac
 	var err error
 	switch act.ActionID {
 	case ActionRollbackTo:
-		parts := strings.SplitN(act.Value, "|", 3)
-		var id incidents.ID
-		var perr error
-		if len(parts) == 3 {
-			id, perr = incidents.ParseID(parts[0])
-		}
-		if len(parts) != 3 || perr != nil {
-			b.log.WarnContext(ctx, "malformed rollback button", "value", act.Value)
+		id, service, ref, perr := parseRollbackTo(act.Value)
+		if perr != nil {
+			b.log.WarnContext(ctx, "malformed rollback button", "value", act.Value, "err", perr)
 			return true, nil
 		}
 		click := clickKey(cb.TriggerID, b.now())
@@ -533,7 +528,7 @@ func (b *Bot) deployAction(ctx context.Context, cb slack.InteractionCallback, ac
 			channel = cb.Container.ChannelID
 		}
 		err = b.enqueueNow(ctx, JobProposeRollback, "click:"+click, "",
-			ProposeRollbackJob{Incident: id, Service: parts[1], ToRef: parts[2], User: cb.User.ID, Channel: channel})
+			ProposeRollbackJob{Incident: id, Service: service, ToRef: ref, User: cb.User.ID, Channel: channel})
 		return true, err
 	case ActionRollbackConfirm:
 		id, perr := strconv.ParseInt(act.Value, 10, 64)
@@ -561,6 +556,20 @@ func (b *Bot) deployAction(ctx context.Context, cb slack.InteractionCallback, ac
 		return true, b.tellClicker(ctx, cb, act, err.Error())
 	}
 	return true, fmt.Errorf("slack action %s by %s: %w", act.ActionID, cb.User.ID, err)
+}
+
+// parseRollbackTo parses a "Roll back to this" button's value,
+// "<incident>|<service>|<ref>"; the ref may hold "|".
+func parseRollbackTo(v string) (incidents.ID, string, string, error) {
+	parts := strings.SplitN(v, "|", 3)
+	if len(parts) != 3 || parts[1] == "" || strings.TrimSpace(parts[2]) == "" {
+		return 0, "", "", fmt.Errorf("%q is not <incident>|<service>|<ref>", v)
+	}
+	id, err := incidents.ParseID(parts[0])
+	if err != nil {
+		return 0, "", "", err
+	}
+	return id, parts[1], strings.TrimSpace(parts[2]), nil
 }
 
 // refusal says who may confirm, with people's names as Slack shows them.

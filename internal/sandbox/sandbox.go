@@ -56,6 +56,9 @@ type Options struct {
 	// SlackTransport, when set, carries Warroom's Web API calls (to inject
 	// faults between Warroom and the fake, such as a lost answer).
 	SlackTransport http.RoundTripper
+	// DeploySources builds the services' deploy providers and rollbackers
+	// (fakes); nil uses the configured ones.
+	DeploySources app.DeploySources
 }
 
 // Sandbox is a running Warroom with its fakes.
@@ -113,6 +116,7 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		Logger:          opts.Logger,
 		Now:             now,
 		SlackHTTPClient: &http.Client{Transport: opts.SlackTransport, Timeout: 30 * time.Second},
+		DeploySources:   opts.DeploySources,
 	})
 	if err != nil {
 		s.Slack.Close()
