@@ -103,6 +103,9 @@ type GitHub struct {
 	// APIURL is the REST API base URL (GitHub Enterprise or a test server).
 	// Optional.
 	APIURL string `yaml:"api_url"`
+	// WebhookSecret verifies GitHub's webhooks to POST /hooks/github
+	// (X-Hub-Signature-256). Empty turns that hook off.
+	WebhookSecret Secret `yaml:"webhook_secret"`
 }
 
 // Webhooks configures the inbound alert and deploy webhooks.

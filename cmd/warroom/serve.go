@@ -130,6 +130,7 @@ func summarize(cfg *config.Config) string {
 	set("slack.bot_token", cfg.Slack.BotToken.IsSet())
 	set("slack.signing_secret", cfg.Slack.SigningSecret.IsSet())
 	set("github.token", cfg.GitHub.Token.IsSet())
+	set("github.webhook_secret", cfg.GitHub.WebhookSecret.IsSet())
 	set("webhooks.token", cfg.Webhooks.Token.IsSet())
 	set("api.token", cfg.API.Token.IsSet())
 	return b.String()

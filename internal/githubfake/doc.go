@@ -15,6 +15,18 @@
 // pulls list ignores a head filter without an "owner:" prefix, as GitHub
 // does.
 //
+// It also serves what deploys and rollbacks use (deploys.go): the
+// repository (for its default branch), deployments (list with their sha,
+// ref, task and environment filters, create, get; the payload kept as
+// sent) and their statuses (list newest first, create; a success makes the
+// environment's earlier successful deployments inactive), and GitHub
+// Actions: a workflow's runs (list newest first with branch, event, status
+// and created filters), a run, its jobs, and workflow_dispatch, which
+// refuses inputs the workflow does not declare and answers 204 while
+// creating a queued run titled by the workflow's run-name. Tests move runs
+// on with SetRun, and SetRunDelay makes runs appear in lists some time
+// after their dispatch, as on GitHub.
+//
 // Point a go-github client at it with
 //
 //	c, _ := github.NewClient(nil).WithAuthToken(token).WithEnterpriseURLs(f.APIURL(), f.APIURL())

@@ -57,6 +57,8 @@ type Fake struct {
 	calls  []Call
 	faults map[string][]Fault // by route
 	seq    int                // commits and comments
+
+	deploys deployState // deployments and workflow runs (deploys.go)
 }
 
 // Option configures a Fake.
@@ -92,6 +94,7 @@ func New(opts ...Option) *Fake {
 	f.mux.HandleFunc(RouteCreateIssue, f.createIssue)
 	f.mux.HandleFunc(RouteListComments, f.listComments)
 	f.mux.HandleFunc(RouteCreateComment, f.createComment)
+	f.routeDeploys()
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	return f
 }
