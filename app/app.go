@@ -127,6 +127,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:   opts.Logger.With("component", "alerts"),
 		Registry: reg,
 	}).Routes(a.Server.HandleLimited)
+	a.mountDeployHooks(cfg, opts)
 	if !cfg.Webhooks.Token.IsSet() {
 		opts.Logger.Warn("webhooks.token is not set: the alert webhooks under /hooks are off")
 	}

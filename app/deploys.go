@@ -1,11 +1,17 @@
 package app
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/integrations/deployconfig"
+	"github.com/warroomhq/warroom/integrations/deployhooks"
+	"github.com/warroomhq/warroom/integrations/github"
 )
 
 // DeploySources builds one service's deploy providers and rollbacker (nil
@@ -19,7 +25,10 @@ type DeploySources func(service string, svc config.Service) ([]deploys.Provider,
 func (a *App) wireDeploys(cfg *config.Config, opts Options) error {
 	sources := opts.DeploySources
 	if sources == nil {
-		sources = configuredDeploySources(cfg, opts)
+		var err error
+		if sources, err = configuredDeploySources(cfg, opts); err != nil {
+			return err
+		}
 	}
 	people := make(map[string]incidents.Actor, len(cfg.People))
 	for name, p := range cfg.People {
@@ -80,32 +89,47 @@ func deployEnvironment(svc config.Service) string {
 }
 
 // configuredDeploySources builds the providers and rollbackers that the
-// configuration names.
-//
-// TODO(lead, when merging wip/deploys-int): build them with the
-// integrations' constructors, from one GitHub client made of cfg.GitHub
-// (github.New(cfg.GitHub.Token.Reveal(), cfg.GitHub.APIURL, nil)):
-//
-//	d := svc.Deploys
-//	d.GitHubDeployments → gh.DeploymentsProvider(svc.Repository, d.GitHubDeployments.Environment)
-//	d.GitHubActions     → gh.ActionsProvider(svc.Repository, d.GitHubActions.Workflow, d.GitHubActions.Branch)
-//	d.Webhook           → no provider: its deploys arrive at POST /hooks/deploy (deploys.Recorder = a.Deploys)
-//	r := svc.Rollback
-//	r.GitHubWorkflow    → gh.WorkflowRollbacker(svc.Repository, r.GitHubWorkflow.Workflow, r.GitHubWorkflow.Ref, r.GitHubWorkflow.Inputs)
-//	r.GitHubDeployment  → gh.DeploymentRollbacker(svc.Repository, r.GitHubDeployment.Environment)
-//	r.Webhook           → the webhook Rollbacker (r.Webhook.URL, r.Webhook.Secret)
-//
-// and mount deploys-int's POST /hooks/deploy and POST /hooks/github with
-// a.Deploys as their deploys.Recorder. Until then only deploys reported
-// to Warroom are shown, and rollbacks are not available.
-func configuredDeploySources(cfg *config.Config, opts Options) DeploySources {
-	warned := false
-	return func(name string, svc config.Service) ([]deploys.Provider, deploys.Rollbacker, error) {
-		if (svc.Rollback != nil || (svc.Deploys != nil && (svc.Deploys.GitHubDeployments != nil || svc.Deploys.GitHubActions != nil))) && !warned {
-			warned = true
-			opts.Logger.Info("deploy providers and rollbacks are not wired into this build yet; only deploys reported to Warroom are shown",
-				"service", name)
+// configuration names, with one GitHub client made of github.token and
+// github.api_url. A service that needs GitHub while no token is set is
+// logged and gets none: its deploys reported to Warroom are still shown.
+func configuredDeploySources(cfg *config.Config, opts Options) (DeploySources, error) {
+	var gh *github.Client
+	if cfg.GitHub.Token.IsSet() {
+		var err error
+		gh, err = github.New(cfg.GitHub.Token.Reveal(), cfg.GitHub.APIURL, &http.Client{Timeout: 30 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("github: %w", err)
 		}
-		return nil, nil, nil
 	}
+	webhookClient := &http.Client{Timeout: 30 * time.Second}
+	return func(name string, svc config.Service) ([]deploys.Provider, deploys.Rollbacker, error) {
+		provs, err := deployconfig.Providers(gh, svc)
+		if errors.Is(err, deployconfig.ErrNoGitHub) {
+			opts.Logger.Warn("not reading deploys from GitHub: github.token is not set", "service", name)
+			provs, err = nil, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		rb, err := deployconfig.Rollbacker(gh, svc, cfg.Server.PublicURL, webhookClient)
+		if errors.Is(err, deployconfig.ErrNoGitHub) {
+			opts.Logger.Warn("rollbacks through GitHub are off: github.token is not set", "service", name)
+			return provs, nil, nil
+		}
+		return provs, rb, err
+	}, nil
+}
+
+// mountDeployHooks mounts POST /hooks/deploy, its rollback callbacks and
+// POST /hooks/github, which record what they hear through the deploys
+// service.
+func (a *App) mountDeployHooks(cfg *config.Config, opts Options) {
+	deployhooks.New(deployhooks.Options{
+		Token:        cfg.Webhooks.Token.Reveal(),
+		GitHubSecret: []byte(cfg.GitHub.WebhookSecret.Reveal()),
+		Services:     cfg.Services,
+		Recorder:     a.Deploys,
+		Logger:       opts.Logger.With("component", "deployhooks"),
+		Registry:     a.Registry,
+	}).Routes(a.Server.HandleLimited)
 }
