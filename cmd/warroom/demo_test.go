@@ -63,7 +63,15 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		"severity_changed    slack:U01ALICE   Severity raised from sev2 to sev1",
 		"time to mitigate     13m",
 		"time to resolve      28m",
-		"Slack calls: 36 (each made once, 1 answered with an error; 0 failed jobs)",
+		"Slack calls: 45 (each made once, 1 answered with an error; 0 failed jobs)",
+		// Recent deploys on declare, and the rollback alice confirmed.
+		"(2m before the first alert) · by deploy-bot",
+		"`2026.11.02-2` `9f2c4e1` :white_circle: replaced · last good",
+		"[Roll back to this]",
+		"proposes rolling back *checkout* from `2026.11.03-1 (c0ffee1)` to `2026.11.02-2 (9f2c4e1)` through github_workflow",
+		"[Confirm rollback] [Cancel]",
+		"Rolled back checkout to 2026.11.02-2 (9f2c4e1) through github_workflow in 15s <https://github.com/acme/checkout/actions/runs/",
+		"rollback.succeeded  warroom",
 		// The digest of the demo's week.
 		"Incident review: Tue 27 Oct 2026 14:30 UTC to Tue 3 Nov 2026 14:30 UTC (7 days)",
 		"  To resolve      1 (↑1 from 0)  28m     28m",

@@ -22,6 +22,7 @@ import (
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/examples"
 	"github.com/warroomhq/warroom/internal/clock"
+	"github.com/warroomhq/warroom/internal/githubfake"
 	"github.com/warroomhq/warroom/internal/slackfake"
 )
 
@@ -56,6 +57,9 @@ type Options struct {
 	// SlackTransport, when set, carries Warroom's Web API calls (to inject
 	// faults between Warroom and the fake, such as a lost answer).
 	SlackTransport http.RoundTripper
+	// GitHub starts a GitHub fake (Sandbox.GitHub) on the sandbox's clock
+	// and points github.token and github.api_url at it.
+	GitHub bool
 	// DeploySources builds the services' deploy providers and rollbackers
 	// (fakes); nil uses the configured ones.
 	DeploySources app.DeploySources
@@ -69,6 +73,8 @@ type Sandbox struct {
 	Server *httptest.Server
 	// Driver sends signed Slack requests to the app.
 	Driver *slackfake.Driver
+	// GitHub is the GitHub fake, when Options.GitHub asked for one.
+	GitHub *githubfake.Fake
 	// Users maps each configured person to their Slack user ID in the fake.
 	Users map[string]string
 }
@@ -101,12 +107,19 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		"WARROOM_WEBHOOK_TOKEN": WebhookToken,
 		"WARROOM_API_TOKEN":     APIToken,
 	}
+	if opts.GitHub {
+		s.GitHub = githubfake.New(githubfake.WithClock(now))
+		env["GITHUB_TOKEN"], env["WARROOM_GITHUB_API_URL"] = s.GitHub.Token(), s.GitHub.URL()
+	}
 	for k, v := range opts.Env {
 		env[k] = v
 	}
 	cfg, err := config.Load(opts.Config, func(k string) string { return env[k] })
 	if err != nil {
 		s.Slack.Close()
+		if s.GitHub != nil {
+			s.GitHub.Close()
+		}
 		return nil, err
 	}
 	s.populate(cfg)
@@ -120,6 +133,9 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 	})
 	if err != nil {
 		s.Slack.Close()
+		if s.GitHub != nil {
+			s.GitHub.Close()
+		}
 		return nil, err
 	}
 	s.Server = httptest.NewServer(s.App.Server.Handler())
@@ -216,5 +232,8 @@ func (s *Sandbox) API(ctx context.Context, path string, out any) (int, error) {
 func (s *Sandbox) Close() {
 	s.Server.Close()
 	s.Slack.Close()
+	if s.GitHub != nil {
+		s.GitHub.Close()
+	}
 	s.App.Close()
 }
