@@ -19,6 +19,7 @@ import (
 
 	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/config"
+	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/digest"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/integrations/alerthooks"
@@ -45,6 +46,9 @@ type Options struct {
 	// GitHubHTTPClient makes the GitHub API calls (default: a client with
 	// a 30s timeout).
 	GitHubHTTPClient *http.Client
+	// DeploySources, when set, builds each service's deploy providers and
+	// rollbacker instead of the configured ones (tests, the demo).
+	DeploySources DeploySources
 }
 
 // App is a wired Warroom.
@@ -72,6 +76,8 @@ type App struct {
 	Paging   *paging.Service
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+	// Deploys shows deploys, runs rollbacks and answers freezes.
+	Deploys *deploys.Service
 
 	closeOnce sync.Once
 }
@@ -109,11 +115,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:  opts.Logger.With("component", "jobs"),
 		Metrics: runner.NewMetrics(reg, st),
 	})
+	if err := a.wireDeploys(cfg, opts); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.Server = server.New(server.Options{
 		Incidents:   st,
 		Alerts:      st,
 		Postmortems: a.Postmortems,
 		Followups:   st,
+		Deploys:     a.Deploys,
 		Ready:       a.ready,
 		APIToken:    cfg.API.Token.Reveal(),
 		PublicURL:   cfg.Server.PublicURL,
@@ -134,6 +145,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	a.mountDeployHooks(cfg, opts)
 	if !cfg.Webhooks.Token.IsSet() {
 		opts.Logger.Warn("webhooks.token is not set: the alert webhooks under /hooks are off")
 	}
@@ -151,6 +163,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			Store:         st,
 			Alerts:        a.Alerts,
 			Postmortems:   a.Publisher,
+			Deploys:       a.Deploys,
 			Digest:        st,
 			DigestChannel: cfg.Digest.Channel,
 			OnCall:        a.onCallDirectory(),

@@ -40,6 +40,9 @@ type Options struct {
 	// Postmortems drafts postmortems for /incident postmortem. Optional:
 	// without it the command is not offered.
 	Postmortems PostmortemRequester
+	// Deploys shows deploys and runs rollbacks and freezes (/incident
+	// deploys, rollback, freeze, unfreeze). Optional.
+	Deploys Deploys
 	// Jobs enqueues jobs that no incident change causes (opening a modal,
 	// an ephemeral answer to a button).
 	Jobs jobs.Enqueuer
@@ -134,6 +137,9 @@ func New(opts Options) (*Bot, error) {
 	}
 	if opts.Postmortems != nil {
 		b.addPostmortemCommand()
+	}
+	if opts.Deploys != nil {
+		b.addDeployCommands()
 	}
 	return b, nil
 }

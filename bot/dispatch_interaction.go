@@ -58,6 +58,12 @@ func (b *Bot) blockActions(ctx context.Context, cb slack.InteractionCallback) er
 		case ActionAcknowledgePage:
 			err = b.acknowledgeClick(ctx, cb, act, actor) // paging.go
 		default:
+			if handled, derr := b.deployAction(ctx, cb, act, actor); handled {
+				if derr != nil {
+					return derr
+				}
+				continue
+			}
 			b.log.DebugContext(ctx, "ignoring a Slack action", "action_id", act.ActionID, "block_id", act.BlockID)
 			continue
 		}

@@ -33,6 +33,9 @@ func (b *Bot) incidentChanged(ctx context.Context, tx incidents.Tx, c incidents.
 	if inc.ChannelID == "" {
 		return nil // the timeline has it; the channel shows the state it has when created
 	}
+	if err := b.deploysChanged(ctx, tx, c); err != nil {
+		return err
+	}
 	if c.Has(incidents.EventChannel) {
 		return b.setUpChannel(ctx, tx, inc)
 	}

@@ -59,6 +59,7 @@ func (b *Bot) RegisterJobs(q interface {
 	for kind, h := range handlers {
 		q.Handle(kind, jobs.HandlerFunc(h))
 	}
+	b.registerDeployJobs(q)
 }
 
 // enqueue adds a Slack job through e (a transaction, or Options.Jobs). key
@@ -454,12 +455,15 @@ func (b *Bot) postOnce(ctx context.Context, m message) (Post, error) {
 		}
 		m.blocks = bl.BlockSet
 	}
-	sending := Post{Key: m.key, IncidentID: m.incident, ChannelID: m.channel, State: PostSending, Version: m.version, UpdatedAt: b.now()}
-	if err := b.opts.Store.SavePost(ctx, sending); err != nil {
-		return Post{}, err
-	}
 	var channelID, ts string
 	err = b.call(ctx, "chat.postMessage", m.channel, func(ctx context.Context) (err error) {
+		// Written once the pacer lets the call go, right before it: a call
+		// held back by the pacer leaves no "sending" behind, which would
+		// make the next attempt search the channel's history for nothing.
+		sending := Post{Key: m.key, IncidentID: m.incident, ChannelID: m.channel, State: PostSending, Version: m.version, UpdatedAt: b.now()}
+		if err := b.opts.Store.SavePost(ctx, sending); err != nil {
+			return err
+		}
 		channelID, ts, err = b.api.PostMessageContext(ctx, m.channel, m.options()...)
 		return err
 	})

@@ -122,6 +122,9 @@ type Options struct {
 	// Followups shows incidents' postmortem pull requests and action
 	// items in GET /api/incidents/{id}. Optional.
 	Followups Followups
+	// Deploys answers /api/freeze and /api/services/{service}/deploys.
+	// Nil leaves those routes answering 404.
+	Deploys Deploys
 	// Ready reports whether Warroom can serve: the database is reachable and
 	// its migrations are applied. Its error text is shown on /readyz, which
 	// needs no token, so it should name the problem without secrets. Nil
@@ -195,6 +198,8 @@ func New(opts Options) *Server {
 	s.mux.Handle("GET /api/incidents/{id}/timeline", s.api(s.getTimeline))
 	s.mux.Handle("GET /api/incidents/{id}/alerts", s.api(s.getAlerts))
 	s.mux.Handle("GET /api/incidents/{id}/postmortem", s.api(s.getPostmortem))
+	s.mux.Handle("GET /api/freeze", s.api(s.getFreeze))
+	s.mux.Handle("GET /api/services/{service}/deploys", s.api(s.getDeploys))
 	return s
 }
 

@@ -67,7 +67,11 @@ func cmdDemo(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("starting the sandbox: %w", err)
 	}
-	err = runDemo(e.ctx, e.stdout, sb, tmpl)
+	demoGitHub(sb.GitHub)
+	// The GitHub fake listens on a random port; the story shows its links
+	// as GitHub's, the same on every run.
+	out := &replacer{w: e.stdout, r: strings.NewReplacer(sb.GitHub.URL(), sandbox.GitHubWebURL)}
+	err = runDemo(e.ctx, out, sb, tmpl)
 	sb.Close()
 	if err != nil {
 		return err
@@ -250,6 +254,9 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 		if err := d.run(); err != nil {
 			return err
 		}
+	}
+	if err := d.rollBack(inc); err != nil {
+		return err
 	}
 	if err := d.at(14, 14); err != nil {
 		return err

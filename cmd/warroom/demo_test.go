@@ -63,7 +63,7 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		"severity_changed    slack:U01ALICE   Severity raised from sev2 to sev1",
 		"time to mitigate     13m",
 		"time to resolve      28m",
-		"Slack calls: 46 (each made once; 0 failed jobs)",
+		"Slack calls: 49 (each made once; 0 failed jobs)",
 		// The page: alice is on call, paged by DM, and acknowledges.
 		"You are paged for *INC-1* (SEV2, checkout): Checkout API returns 502 (step 1 of 3 of payments, round 1 of 3).",
 		"page.triggered      warroom          Paged alice (on call for payments-primary) (step 1 of 3 of payments, round 1 of 3)",
@@ -77,6 +77,14 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		"The start of postmortems/2026-11-03-inc-1-checkout-api-returns-502.md:",
 		"    # INC-1: Checkout API returns 502",
 		"    INC-1  sev1  checkout  Checkout API returns 502  https://github.example.com/acme/postmortems/pull/1",
+		// Recent deploys on declare, and the rollback alice confirmed.
+		"(2m before the first alert) · by deploy-bot",
+		"`2026.11.02-2` `9f2c4e1` :white_circle: replaced · last good",
+		"[Roll back to this]",
+		"proposes rolling back *checkout* from `2026.11.03-1 (c0ffee1)` to `2026.11.02-2 (9f2c4e1)` through github_workflow",
+		"[Confirm rollback] [Cancel]",
+		"Rolled back checkout to 2026.11.02-2 (9f2c4e1) through github_workflow in 15s <https://github.example.com/acme/checkout/actions/runs/",
+		"rollback.succeeded  warroom",
 		// The digest of the demo's week.
 		"Incident review: Tue 27 Oct 2026 14:30 UTC to Tue 3 Nov 2026 14:30 UTC (7 days)",
 		"  To resolve      1 (↑1 from 0)  28m     28m",

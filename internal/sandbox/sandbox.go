@@ -64,6 +64,9 @@ type Options struct {
 	// other features: Run would otherwise carry their story through every
 	// step of the page that declaring for a service starts.
 	NoPaging bool
+	// DeploySources builds the services' deploy providers and rollbackers
+	// (fakes); nil uses the configured ones (against the GitHub fake).
+	DeploySources app.DeploySources
 }
 
 // Sandbox is a running Warroom with its fakes.
@@ -136,6 +139,7 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		Now:              now,
 		SlackHTTPClient:  &http.Client{Transport: opts.SlackTransport, Timeout: 30 * time.Second},
 		GitHubHTTPClient: &http.Client{Timeout: 30 * time.Second},
+		DeploySources:    opts.DeploySources,
 	})
 	if err != nil {
 		s.Slack.Close()

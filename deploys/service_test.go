@@ -1,0 +1,593 @@
+package deploys_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/warroomhq/warroom/deploys"
+	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/jobs"
+	"github.com/warroomhq/warroom/jobs/runner"
+)
+
+func TestRecordDeployIsIdempotentAndGoesOnOpenIncidents(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc := h.declare(incidents.Sev2)
+	other, _ := h.inc.Declare(ctx, incidents.DeclareInput{Title: "search slow", Service: "search"})
+
+	d := deploys.Deploy{Service: "checkout", Environment: "production", Source: deploys.SourceWebhook, ExternalID: "argo-7",
+		Ref: "v4", SHA: "4444444444444444", Status: deploys.StatusRunning, Creator: "argo"}
+	h.clock.Advance(time.Minute)
+	got, err := h.svc.RecordDeploy(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID == 0 || !got.StartedAt.Equal(h.clock.Now()) {
+		t.Errorf("recorded %+v: want an ID and the start time defaulting to now", got)
+	}
+	// The same report again (a retried webhook) changes nothing.
+	if _, err := h.svc.RecordDeploy(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	evs := h.events(inc.ID, deploys.EventDeploy)
+	if len(evs) != 1 {
+		t.Fatalf("%d deploy events after the same deploy twice, want 1", len(evs))
+	}
+	if !strings.Contains(evs[0].Text, "checkout v4 (4444444) to production: running") || evs[0].Actor != "webhook:argo" {
+		t.Errorf("event %q by %s", evs[0].Text, evs[0].Actor)
+	}
+	// Its status changing is another event.
+	d.Status = deploys.StatusSuccess
+	if _, err := h.svc.RecordDeploy(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	evs = h.events(inc.ID, deploys.EventDeploy)
+	if len(evs) != 2 || evs[1].Data["status"] != "success" {
+		t.Fatalf("after success: %+v", evs)
+	}
+	if n := len(h.events(other.ID, deploys.EventDeploy)); n != 0 {
+		t.Errorf("another service's incident got %d deploy events", n)
+	}
+
+	// A deploy over before the incident began stays off its timeline, and
+	// a resolved incident gets no more deploys.
+	old := d
+	old.ExternalID, old.StartedAt, old.FinishedAt = "argo-1", t0.Add(-2*time.Hour), t0.Add(-time.Hour)
+	if _, err := h.svc.RecordDeploy(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.inc.Resolve(ctx, inc.ID, "", "cli:t"); err != nil {
+		t.Fatal(err)
+	}
+	late := d
+	late.ExternalID = "argo-8"
+	if _, err := h.svc.RecordDeploy(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.events(inc.ID, deploys.EventDeploy)); n != 2 {
+		t.Errorf("%d deploy events, want still 2", n)
+	}
+	stored, _ := h.store.Deploys(ctx, "checkout", 10)
+	if len(stored) != 3 {
+		t.Errorf("%d stored deploys, want 3", len(stored))
+	}
+}
+
+func TestRecordDeployRefusesBadInput(t *testing.T) {
+	h := newHarness(t)
+	good := deploys.Deploy{Service: "checkout", Source: deploys.SourceWebhook, ExternalID: "1", Status: deploys.StatusSuccess}
+	for name, mutate := range map[string]func(*deploys.Deploy){
+		"unknown service": func(d *deploys.Deploy) { d.Service = "nope" },
+		"no service":      func(d *deploys.Deploy) { d.Service = "" },
+		"no id":           func(d *deploys.Deploy) { d.ExternalID = " " },
+		"bad source":      func(d *deploys.Deploy) { d.Source = "jenkins" },
+		"bad status":      func(d *deploys.Deploy) { d.Status = "exploded" },
+		"long ref":        func(d *deploys.Deploy) { d.Ref = strings.Repeat("r", 1001) },
+	} {
+		d := good
+		mutate(&d)
+		_, err := h.svc.RecordDeploy(context.Background(), d)
+		if err == nil || !deploys.IsUserError(err) {
+			t.Errorf("%s: %v, want a validation error", name, err)
+		}
+	}
+}
+
+func TestRecentMergesProvidersAndStoredDeploys(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.prov.deploys = history()
+	// The webhook heard v3 finish; the provider still says running.
+	hist := history()
+	h.prov.deploys[0].Status = deploys.StatusRunning
+	v3 := hist[0]
+	v3.ID = 0
+	if _, err := h.svc.RecordDeploy(ctx, v3); err != nil {
+		t.Fatal(err)
+	}
+	// A staging deploy reported by webhook is another environment.
+	if _, err := h.svc.RecordDeploy(ctx, deploys.Deploy{Service: "checkout", Environment: "staging", Source: deploys.SourceWebhook,
+		ExternalID: "s1", Ref: "v9", Status: deploys.StatusSuccess, StartedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.svc.Recent(ctx, "checkout", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for _, d := range rec.Deploys {
+		refs = append(refs, d.Ref+":"+string(d.Status))
+	}
+	if got := strings.Join(refs, " "); got != "v3:success v2.1:failed v2:inactive v1:inactive" {
+		t.Errorf("deploys %s", got)
+	}
+	if rec.Live == nil || rec.Live.Ref != "v3" || rec.LastGood == nil || rec.LastGood.Ref != "v2" {
+		t.Errorf("live %+v, last good %+v; want v3 and v2", rec.Live, rec.LastGood)
+	}
+	if rec.Deploys[0].ID == 0 {
+		t.Error("the stored deploy lost its ID in the merge")
+	}
+	if len(rec.Errors) != 0 {
+		t.Errorf("errors %v", rec.Errors)
+	}
+	if rec, _ := h.svc.Recent(ctx, "checkout", 2); len(rec.Deploys) != 2 || rec.LastGood == nil {
+		t.Errorf("limit 2: %d deploys, last good %v", len(rec.Deploys), rec.LastGood)
+	}
+	if _, err := h.svc.Recent(ctx, "nope", 0); !deploys.IsUserError(err) {
+		t.Errorf("unknown service: %v", err)
+	}
+}
+
+func TestRecentReportsAProviderErrorAndKeepsStoredDeploys(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.prov.err = errors.New("GET /repos/acme/checkout/deployments: 502 Bad Gateway")
+	for _, d := range history()[:3] {
+		d.Source = deploys.SourceWebhook
+		if _, err := h.svc.RecordDeploy(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := h.svc.Recent(ctx, "checkout", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Deploys) != 3 || rec.Live == nil || rec.Live.Ref != "v3" || rec.LastGood.Ref != "v2" {
+		t.Fatalf("stored deploys hidden by the provider error: %+v", rec)
+	}
+	if len(rec.Errors) != 1 || rec.Errors[0].Source != deploys.SourceGitHubDeployments ||
+		!strings.Contains(rec.Errors[0].Error(), "502 Bad Gateway") {
+		t.Errorf("errors %v", rec.Errors)
+	}
+	// A rollback can still be proposed from what is stored.
+	inc := h.declare(incidents.Sev1)
+	r, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Actor: incidents.SlackActor(alice)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.From.Ref != "v3" || r.To.Ref != "v2" {
+		t.Errorf("rollback from %s to %s", r.From.Ref, r.To.Ref)
+	}
+
+	// With nothing stored either, the proposal says what failed.
+	h2 := newHarness(t)
+	h2.prov.err = h.prov.err
+	inc2 := h2.declare(incidents.Sev1)
+	_, err = h2.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc2.ID, Service: "checkout", Actor: incidents.SlackActor(alice)})
+	if err == nil || !deploys.IsUserError(err) || !strings.Contains(err.Error(), "502 Bad Gateway") ||
+		!strings.Contains(err.Error(), "/incident rollback checkout to <ref>") {
+		t.Errorf("proposal without deploys: %v", err)
+	}
+}
+
+// propose declares a sev1 incident led by lena and proposes rolling
+// checkout back from v3 to v2.
+func (h *harness) propose() (*incidents.Incident, *deploys.Rollback) {
+	h.t.Helper()
+	h.prov.deploys = history()
+	inc := h.declare(incidents.Sev1)
+	r, err := h.svc.RequestRollback(context.Background(), deploys.RollbackInput{Incident: inc.ID, Service: "checkout",
+		Actor: incidents.SlackActor(dave), Key: "propose-1"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return inc, r
+}
+
+func TestRequestRollbackProposesWhatToRollBack(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if r.State != deploys.RollbackProposed || r.From.Ref != "v3" || r.To.Ref != "v2" || r.To.SHA != "2222222222222222" ||
+		r.Mechanism != deploys.MechanismGitHubWorkflow || r.Key != deploys.RollbackKey(r.ID) || r.ProposedBy != incidents.SlackActor(dave) {
+		t.Fatalf("proposal %+v", r)
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackProposed)
+	if len(evs) != 1 || evs[0].Text != "Proposed rolling back checkout from v3 (3333333) to v2 (2222222) through github_workflow" {
+		t.Fatalf("proposal events %+v", evs)
+	}
+	// The same proposal key (a retried job) proposes nothing new.
+	again, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Key: "propose-1"})
+	if err != nil || again.ID != r.ID || len(h.events(inc.ID, deploys.EventRollbackProposed)) != 1 {
+		t.Errorf("second proposal with the same key: %+v, %v", again, err)
+	}
+	// A named ref: a known deploy, an older one by SHA prefix, one that is
+	// not among the recent deploys, and the live one.
+	for _, c := range []struct{ ref, wantRef, wantSHA, wantErr string }{
+		{ref: "v1", wantRef: "v1", wantSHA: "1111111111111111"},
+		{ref: "1111111", wantRef: "v1", wantSHA: "1111111111111111"},
+		{ref: "v0.9", wantRef: "v0.9"},
+		{ref: "v3", wantErr: "v3 (3333333) is what is live now"},
+	} {
+		r, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", ToRef: c.ref})
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("to %s: %v, want %q", c.ref, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || r.To.Ref != c.wantRef || r.To.SHA != c.wantSHA {
+			t.Errorf("to %s: %+v, %v", c.ref, r, err)
+		}
+	}
+	if _, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "search"}); err == nil ||
+		!strings.Contains(err.Error(), "search has no rollback configured") {
+		t.Errorf("service without rollback: %v", err)
+	}
+	if _, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: 99, Service: "checkout"}); !errors.Is(err, incidents.ErrNotFound) {
+		t.Errorf("unknown incident: %v", err)
+	}
+}
+
+func TestConfirmRefusesOthersAndRecordsIt(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	_, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(dave))
+	var refused *deploys.RefusedError
+	if !errors.As(err, &refused) || !deploys.IsUserError(err) {
+		t.Fatalf("dave confirming: %v, want a refusal", err)
+	}
+	if msg := err.Error(); msg != "Only the incident's lead (lena) or checkout's rollback approvers (alice, bob) may confirm this rollback." {
+		t.Errorf("refusal %q", msg)
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackRefused)
+	if len(evs) != 1 || evs[0].Actor != incidents.SlackActor(dave) || !strings.Contains(evs[0].Text, "confirm the rollback of checkout to v2") {
+		t.Fatalf("refusal events %+v", evs)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackProposed {
+		t.Errorf("state after a refusal: %s", got.State)
+	}
+	// The proposer may not confirm either, but may cancel.
+	h.runJobs()
+	if h.rb.startCalls() != 0 {
+		t.Fatal("a refused confirmation started the rollback")
+	}
+	if _, err := h.svc.CancelRollback(ctx, r.ID, incidents.SlackActor(bob+"X")); !errors.As(err, &refused) {
+		t.Errorf("a stranger canceling: %v", err)
+	}
+	got, err := h.svc.CancelRollback(ctx, r.ID, incidents.SlackActor(dave))
+	if err != nil || got.State != deploys.RollbackCanceled {
+		t.Fatalf("proposer canceling: %+v, %v", got, err)
+	}
+	var st *deploys.StateError
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); !errors.As(err, &st) ||
+		!strings.Contains(err.Error(), "was canceled") {
+		t.Errorf("confirming a canceled rollback: %v", err)
+	}
+	if n := len(h.events(inc.ID, deploys.EventRollbackCanceled)); n != 1 {
+		t.Errorf("%d cancel events", n)
+	}
+}
+
+func TestLeadAndApproversMayConfirm(t *testing.T) {
+	for name, actor := range map[string]incidents.Actor{
+		"lead by person name": incidents.SlackActor(lena),
+		"approver":            incidents.SlackActor(bob),
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			_, r := h.propose()
+			got, err := h.svc.ConfirmRollback(context.Background(), r.ID, actor)
+			if err != nil || got.State != deploys.RollbackConfirmed || got.ConfirmedBy != actor {
+				t.Fatalf("%+v, %v", got, err)
+			}
+		})
+	}
+	// A lead assigned by Slack ID (not a configured person).
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.inc.AssignRole(context.Background(), inc.ID, incidents.RoleLead, "U09ZED", "cli:t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.ConfirmRollback(context.Background(), r.ID, incidents.SlackActor(lena)); err == nil {
+		t.Error("the former lead may still confirm")
+	}
+	if _, err := h.svc.ConfirmRollback(context.Background(), r.ID, incidents.SlackActor("U09ZED")); err != nil {
+		t.Errorf("the new lead: %v", err)
+	}
+}
+
+func TestDoubleConfirmStartsOneRollback(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice))
+	var st *deploys.StateError
+	if !errors.As(err, &st) || !strings.Contains(err.Error(), "already confirmed by slack:U01ALICE") {
+		t.Fatalf("second click: %v", err)
+	}
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusSuccess}}
+	h.runJobs()
+	if n := h.rb.startCalls(); n != 1 {
+		t.Fatalf("Start called %d times, want 1", n)
+	}
+	if n := len(h.events(inc.ID, deploys.EventRollbackConfirmed)); n != 1 {
+		t.Errorf("%d confirm events", n)
+	}
+}
+
+func TestConcurrentConfirmsStartOneRollback(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			who := alice
+			if i%2 == 1 {
+				who = bob
+			}
+			_, errs[i] = h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(who))
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		var st *deploys.StateError
+		switch {
+		case err == nil:
+			ok++
+		case !errors.As(err, &st):
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d confirmations succeeded, want 1", ok)
+	}
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusSuccess}}
+	h.runJobs()
+	if n := h.rb.startCalls(); n != 1 {
+		t.Fatalf("Start called %d times, want 1", n)
+	}
+	if n := len(h.events(inc.ID, deploys.EventRollbackConfirmed)); n != 1 {
+		t.Errorf("%d confirm events", n)
+	}
+}
+
+func TestRollbackIsFollowedToSuccess(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	h.rb.progress = []deploys.Progress{
+		{Status: deploys.StatusPending, Handle: deploys.Handle{Pending: true}},
+		{Status: deploys.StatusRunning, Message: "deploying v2", Handle: deploys.Handle{ExternalID: "9", URL: "https://github.com/acme/checkout/actions/runs/9"}},
+		{Status: deploys.StatusRunning, Message: "deploying v2"},
+		{Status: deploys.StatusSuccess},
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(lena)); err != nil {
+		t.Fatal(err)
+	}
+	h.runJobs()
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if got.State != deploys.RollbackSucceeded || got.Handle.ExternalID != "9" || got.URL != "https://github.com/acme/checkout/actions/runs/9" {
+		t.Fatalf("after following: %+v", got)
+	}
+	req := h.rb.reqs[0]
+	if req.Key != r.Key || req.To.Ref != "v2" || req.From.Ref != "v3" || req.Incident != inc.ID ||
+		req.RequestedBy != incidents.SlackActor(lena) || !req.At.Equal(got.ConfirmedAt) {
+		t.Errorf("request %+v", req)
+	}
+	if h.rb.polls != 4 {
+		t.Errorf("%d polls, want 4", h.rb.polls)
+	}
+	// One event per change: started, running with its message, success.
+	if n := len(h.events(inc.ID, deploys.EventRollbackProgress)); n != 1 {
+		t.Errorf("%d progress events, want 1", n)
+	}
+	ok := h.events(inc.ID, deploys.EventRollbackSucceeded)
+	if len(ok) != 1 || !strings.HasPrefix(ok[0].Text, "Rolled back checkout to v2 (2222222) through github_workflow in 1m") {
+		t.Errorf("success events %+v", ok)
+	}
+	if got.FinishedAt.Sub(got.StartedAt) != time.Minute {
+		t.Errorf("took %s, want 4 polls of 15s", got.FinishedAt.Sub(got.StartedAt))
+	}
+}
+
+func TestRollbackThatFailsSaysWhatAndWhere(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusFailed, Message: `job "deploy" failed at step "helm upgrade"`,
+		URL: "https://github.com/acme/checkout/actions/runs/77/job/5"}}
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h.runJobs()
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if got.State != deploys.RollbackFailed {
+		t.Fatalf("state %s", got.State)
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackFailed)
+	want := `Rollback of checkout to v2 (2222222) failed: job "deploy" failed at step "helm upgrade". Look at https://github.com/acme/checkout/actions/runs/77/job/5`
+	if len(evs) != 1 || evs[0].Text != want || evs[0].Data["url"] != "https://github.com/acme/checkout/actions/runs/77/job/5" {
+		t.Fatalf("failure events %+v", evs)
+	}
+}
+
+func TestRollbackThatCannotStartFails(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	h.rb.startErr = jobs.Permanent(errors.New("POST /repos/acme/checkout/actions/workflows/rollback.yml/dispatches: 404 Not Found"))
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h.runJobs()
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackFailed || !strings.Contains(got.Message, "404 Not Found") {
+		t.Fatalf("after a refused start: %+v", got)
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackFailed)
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "failed to start") || !strings.Contains(evs[0].Text, "404 Not Found") ||
+		!strings.Contains(evs[0].Text, "services.checkout.rollback") {
+		t.Fatalf("failure events %+v", evs)
+	}
+
+	// A start that keeps failing with a temporary error fails on its last
+	// attempt, and is not started twice.
+	h2 := newHarness(t)
+	_, r2 := h2.propose()
+	h2.rb.startErr = errors.New("502 Bad Gateway")
+	if _, err := h2.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h2.runJobs()
+	if got, _ := h2.svc.Rollback(ctx, r2.ID); got.State != deploys.RollbackFailed || h2.rb.startCalls() != 6 {
+		t.Fatalf("after 6 failed starts (%d calls): %+v", h2.rb.startCalls(), got)
+	}
+}
+
+func TestRestartBetweenConfirmAndStartStartsOnce(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	// Warroom stops before the start job runs.
+	h.reopen()
+	info, err := h.store.GetJob(ctx, deploys.JobRollbackStart+":"+strconv.FormatInt(r.ID, 10))
+	if err != nil || info.State != jobs.StatePending {
+		t.Fatalf("start job after the restart: %+v, %v", info, err)
+	}
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusSuccess}}
+	h.runJobs()
+	h.reopen()
+	h.runJobs()
+	if n := h.rb.startCalls(); n != 1 {
+		t.Fatalf("Start called %d times, want 1", n)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackSucceeded {
+		t.Errorf("state %s", got.State)
+	}
+	if n := len(h.events(inc.ID, deploys.EventRollbackStarted)); n != 1 {
+		t.Errorf("%d start events", n)
+	}
+}
+
+func TestStartThatLostItsAnswerIsNotStartedTwice(t *testing.T) {
+	// The first Start succeeds at the mechanism but its job fails before
+	// recording it; the retry passes the same key, and the mechanism finds
+	// the rollback it started.
+	ctx := context.Background()
+	h := newHarness(t)
+	_, r := h.propose()
+	lost := &losingRollbacker{fakeRollbacker: h.rb}
+	cfg, _ := h.svc.Config("checkout")
+	cfg.Rollbacker = lost
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusSuccess}}
+	svc, err := deploys.NewService(deploys.Options{Incidents: h.inc, Store: h.store, Now: h.clock.Now, Logger: quiet,
+		Services: map[string]deploys.ServiceConfig{"checkout": cfg},
+		People:   map[string]incidents.Actor{"alice": incidents.SlackActor(alice)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.queue = runner.New(h.store, runner.Options{Now: h.clock.Now, Logger: quiet, MinBackoff: time.Second, MaxBackoff: time.Minute})
+	svc.RegisterJobs(h.queue)
+	if _, err := svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h.runJobs()
+	if h.rb.startCalls() != 2 || len(h.rb.started) != 1 {
+		t.Fatalf("%d Start calls, %d rollbacks started; want 2 calls with one key", h.rb.startCalls(), len(h.rb.started))
+	}
+	if h.rb.reqs[0].Key != h.rb.reqs[1].Key {
+		t.Errorf("keys %q and %q differ", h.rb.reqs[0].Key, h.rb.reqs[1].Key)
+	}
+}
+
+// losingRollbacker loses the answer of its first Start.
+type losingRollbacker struct {
+	*fakeRollbacker
+	lost bool
+}
+
+func (l *losingRollbacker) Start(ctx context.Context, req deploys.RollbackRequest) (deploys.Handle, error) {
+	h, err := l.fakeRollbacker.Start(ctx, req)
+	if !l.lost {
+		l.lost = true
+		return deploys.Handle{}, errors.New("connection reset by peer")
+	}
+	return h, err
+}
+
+func TestRecordRollbackProgressByKey(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusRunning}); !deploys.IsUserError(err) {
+		t.Errorf("progress of an unconfirmed rollback: %v", err)
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h.runJobs() // started; polls find it running until the callback says otherwise
+	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusFailed,
+		Message: "argo sync failed: image not found", URL: "https://argo.example.com/app/checkout"}); err != nil {
+		t.Fatal(err)
+	}
+	// The same callback again changes nothing.
+	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusFailed, Message: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if got.State != deploys.RollbackFailed || got.Message != "argo sync failed: image not found" {
+		t.Fatalf("after the callback: %+v", got)
+	}
+	if evs := h.events(inc.ID, deploys.EventRollbackFailed); len(evs) != 1 || !strings.Contains(evs[0].Text, "https://argo.example.com/app/checkout") {
+		t.Errorf("failure events %+v", evs)
+	}
+	if err := h.svc.RecordRollbackProgress(ctx, "warroom-rollback-404", deploys.Progress{}); !errors.Is(err, incidents.ErrNotFound) {
+		t.Errorf("unknown key: %v", err)
+	}
+}
+
+func TestFollowingStopsAfterFollowFor(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h.runJobs() // the fake says running forever
+	if h.rb.polls != int(deploys.DefaultFollowFor/deploys.DefaultFollowEvery) {
+		t.Errorf("%d polls in %s", h.rb.polls, deploys.DefaultFollowFor)
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackProgress)
+	if len(evs) == 0 || !strings.Contains(evs[len(evs)-1].Text, "stopped following") ||
+		!strings.Contains(evs[len(evs)-1].Text, "https://github.com/acme/checkout/actions/runs/77") {
+		t.Fatalf("progress events %+v", evs)
+	}
+}
