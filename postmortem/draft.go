@@ -85,8 +85,9 @@ type Draft struct {
 	// Alerts are the incident's alerts, by first firing, then name and
 	// labels.
 	Alerts []Alert
-	// Deploys are the events whose kind starts with "deploy." or
-	// "rollback.".
+	// Deploys are the events of kind "deploy" (package deploys: a deploy
+	// of the service during the incident) or whose kind starts with
+	// "deploy." or "rollback.".
 	Deploys []Entry
 	// ActionItems are notes that start with "TODO:" or "action:", with
 	// the prefix removed from Text.
@@ -293,7 +294,7 @@ func (d *Draft) timeline(events []incidents.Event, opts DraftOptions) {
 			}
 		}
 		kind := string(ev.Kind)
-		if strings.HasPrefix(kind, "deploy.") || strings.HasPrefix(kind, "rollback.") {
+		if kind == "deploy" || strings.HasPrefix(kind, "deploy.") || strings.HasPrefix(kind, "rollback.") {
 			d.Deploys = append(d.Deploys, e)
 		}
 		if text, ok := actionItem(ev); ok {
