@@ -295,7 +295,11 @@ func (d *Draft) timeline(events []incidents.Event, opts DraftOptions) {
 		}
 		kind := string(ev.Kind)
 		if kind == "deploy" || strings.HasPrefix(kind, "deploy.") || strings.HasPrefix(kind, "rollback.") {
-			d.Deploys = append(d.Deploys, e)
+			de := e
+			if u, ok := ev.Data["url"].(string); ok && de.Link == "" {
+				de.Link = u // the deploy's or rollback's run, deployment or log
+			}
+			d.Deploys = append(d.Deploys, de)
 		}
 		if text, ok := actionItem(ev); ok {
 			a := e

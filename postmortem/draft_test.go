@@ -60,6 +60,13 @@ func realistic() (*incidents.Incident, []incidents.Event, []incidents.StoredAler
 	ev := func(t time.Time, kind incidents.EventKind, actor incidents.Actor, text string) incidents.Event {
 		return incidents.Event{IncidentID: 42, At: t, Kind: kind, Actor: actor, Text: text}
 	}
+	deployEv := func(t time.Time, kind incidents.EventKind, actor incidents.Actor, text, url string) incidents.Event {
+		e := ev(t, kind, actor, text)
+		if url != "" {
+			e.Data = map[string]any{"url": url}
+		}
+		return e
+	}
 	pinned := ev(at(14, 1, 50), "slack.message", alice,
 		"Seeing 5xx on /pay since ~14:00.\nSee [link](javascript:alert(1)) and https://grafana.example.com/d/abc?var-env=prod&from=now-1h")
 	pinned.Data = map[string]any{"permalink": "https://acme.slack.com/archives/C042/p1762178510000100", "copied_by": "U01BOB"}
@@ -69,6 +76,8 @@ func realistic() (*incidents.Incident, []incidents.Event, []incidents.StoredAler
 		ev(at(14, 2, 5), incidents.EventChannel, incidents.System, "Created #inc-42-checkout-failing"),
 		ev(at(14, 3, 0), incidents.EventRoleAssigned, alice, "U01ALICE is now lead"),
 		ev(at(14, 3, 20), incidents.EventRoleAssigned, alice, "U01CAROL is now comms"),
+		ev(at(14, 2, 1), "page.triggered", incidents.System, "Paged bob (on call for payments-primary) (step 1 of 3 of payments, round 1 of 3)"),
+		ev(at(14, 4, 10), "page.acknowledged", bob, "Acknowledged page 1 (payments) 2m after it started"),
 		ev(at(14, 4, 10), incidents.EventAcknowledged, bob, "Acknowledged 3m after detection"),
 		ev(at(14, 6, 0), incidents.EventNote, bob, "| broken | table"),
 		ev(at(14, 7, 0), incidents.EventNote, dave, "<script>alert(1)</script>"),
@@ -79,6 +88,14 @@ func realistic() (*incidents.Incident, []incidents.Event, []incidents.StoredAler
 		ev(at(14, 12, 0), incidents.EventNote, bob, "TODO: add a canary stage for payments-api config pushes"),
 		ev(at(14, 15, 0), incidents.EventNote, alice, "Action: alert on config_cache misses | by region"),
 		ev(at(14, 16, 0), incidents.EventNote, bob, "1. roll back\n2. flush the cache"),
+		deployEv(at(14, 17, 0), "rollback.proposed", alice, "Proposed rolling back checkout from v2.31 (c0ffee1) to v2.30 (9f2c4e1) through github_workflow", ""),
+		deployEv(at(14, 17, 30), "rollback.confirmed", bob, "Confirmed rolling back checkout from v2.31 (c0ffee1) to v2.30 (9f2c4e1) through github_workflow", ""),
+		deployEv(at(14, 17, 31), "rollback.started", incidents.System, "Started rolling back checkout to v2.30 (9f2c4e1) through github_workflow",
+			"https://github.com/acme/checkout/actions/runs/1007"),
+		deployEv(at(14, 19, 0), "deploy", incidents.System, "Rollback deploy of checkout v2.30 (9f2c4e1) to production: success",
+			"javascript:alert(1)"),
+		deployEv(at(14, 19, 5), "rollback.succeeded", incidents.System, "Rolled back checkout to v2.30 (9f2c4e1) through github_workflow in 1m34s",
+			"https://github.com/acme/checkout/actions/runs/1007"),
 		ev(at(14, 21, 0), incidents.EventStatusChanged, alice, "Status changed to monitoring"),
 		ev(at(14, 24, 0), incidents.EventAlertResolved, "alertmanager", "HighErrorRate resolved"),
 		ev(at(14, 25, 0), incidents.EventAlertResolved, "alertmanager", "PaymentsLatencyHigh resolved"),
@@ -136,7 +153,12 @@ func renderDraft(t testing.TB, d *postmortem.Draft) string {
 
 func TestDraftRealisticGolden(t *testing.T) {
 	inc, events, alerts := realistic()
-	d := postmortem.NewDraft(inc, events, alerts, postmortem.DraftOptions{Location: berlin, Now: at(15, 40, 0)})
+	d := postmortem.NewDraft(inc, events, alerts, postmortem.DraftOptions{Location: berlin, Now: at(15, 40, 0),
+		// People named from config (dave is not: his ID shows), and the
+		// issue filed for one action item.
+		Names:      map[string]string{"U01ALICE": "alice", "U01BOB": "bob", "U01CAROL": "carol"},
+		IssueLinks: map[string]string{"add a canary stage for payments-api config pushes": "https://github.com/acme/checkout/issues/31"},
+	})
 	md := renderDraft(t, d)
 	golden.Check(t, filepath.Join("testdata", "realistic.md"), md, *update, updateHint)
 
@@ -174,9 +196,11 @@ func TestDraftRealisticGolden(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"- [ ] add a canary stage for payments-api config pushes",
+		"- [ ] add a canary stage for payments-api config pushes ([issue](https://github.com/acme/checkout/issues/31))",
 		`- [ ] alert on config_cache misses \| by region`,
-		"- **Acted in the timeline:** slack:U01ALICE (7 events), slack:U01BOB (5 events), slack:U01DAVE (1 event), slack:U01CAROL (2 events)",
+		"- **Acted in the timeline:** alice (8 events), bob (7 events), slack:U01DAVE (1 event), carol (2 events)",
+		"- **Lead:** alice",
+		"| 2026-11-03 14:17:31 | warroom | Started rolling back checkout to v2.30 (9f2c4e1) through github_workflow ([link](https://github.com/acme/checkout/actions/runs/1007)) |",
 		"- **Time to acknowledge:** 3m",
 		"| Resolved | 2026-11-03 14:29:00 | 2026-11-03 15:29:00 CET | 28m |",
 		"- **Services:** checkout, payments",
