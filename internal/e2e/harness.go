@@ -76,7 +76,9 @@ type Options struct {
 	Config []byte
 	// Env adds or overrides environment variables of the process.
 	Env map[string]string
-	// Slack, GitHub, PagerDuty are extra options of the fakes.
+	// Slack, GitHub, PagerDuty are extra options of the fakes, applied
+	// after the harness's own (every fake runs on the wall clock, as the
+	// process does; the GitHub fake's web links start with GitHubWebURL).
 	Slack     []slackfake.Option
 	GitHub    []githubfake.Option
 	PagerDuty []pagerdutyfake.Option
@@ -134,11 +136,12 @@ func Start(t testing.TB, opts Options) *Warroom {
 	}
 	dir := t.TempDir()
 	w := &Warroom{
-		t:          t,
-		Slack:      slackfake.New(opts.Slack...),
-		GitHub:     githubfake.New(append([]githubfake.Option{githubfake.WithWebURL(GitHubWebURL)}, opts.GitHub...)...),
-		PagerDuty:  pagerdutyfake.New(opts.PagerDuty...),
-		Webhook:    webhookfake.New(),
+		t:     t,
+		Slack: slackfake.New(append([]slackfake.Option{slackfake.WithClock(time.Now)}, opts.Slack...)...),
+		GitHub: githubfake.New(append([]githubfake.Option{githubfake.WithClock(time.Now),
+			githubfake.WithWebURL(GitHubWebURL)}, opts.GitHub...)...),
+		PagerDuty:  pagerdutyfake.New(append([]pagerdutyfake.Option{pagerdutyfake.WithClock(time.Now)}, opts.PagerDuty...)...),
+		Webhook:    webhookfake.New(webhookfake.WithClock(time.Now)),
 		Users:      map[string]string{},
 		Dir:        dir,
 		ConfigPath: filepath.Join(dir, "warroom.yaml"),
