@@ -120,6 +120,8 @@ func TestProblems(t *testing.T) {
 		{"github api url", "github:\n  api_url: /api/v3\n", []string{"line 16", "github.api_url: must be an absolute"}},
 		{"pagerduty url", "!people:\n  bob: { email: b@example.com }\nschedules: {}\nescalation_policies:\n  pay2:\n    steps: [{ notify: ['person:bob'] }]\n    pagerduty: { routing_key: k, url: 'events.pagerduty.com' }\n", []string{"line 7", "pagerduty.url: must be an absolute"}},
 		{"policy webhook url", "!people:\n  bob: { email: b@example.com }\nschedules: {}\nescalation_policies:\n  pay2:\n    steps: [{ notify: ['person:bob'] }]\n    webhook: { url: 'https//x' }\n", []string{"line 7", "webhook.url: must be an absolute"}},
+		{"policy webhook without secret", "!people:\n  bob: { email: b@example.com }\nschedules: {}\nescalation_policies:\n  pay2:\n    steps: [{ notify: ['person:bob'] }]\n    webhook: { url: 'https://hooks.example.com/page' }\n", []string{"line 7", "escalation_policies.pay2.webhook: a webhook with a url needs a secret"}},
+		{"policy webhook secret from an empty variable", "!people:\n  bob: { email: b@example.com }\nschedules: {}\nescalation_policies:\n  pay2:\n    steps: [{ notify: ['person:bob'] }]\n    webhook: { url: 'https://hooks.example.com/page', secret: '${UNSET_SECRET}' }\n", []string{"line 7", "webhook: a webhook with a url needs a secret"}},
 		{"rollback webhook url", "    rollback:\n      webhook: { url: 'x.example.com/rollback' }\n", []string{"line 16", "rollback.webhook.url: must be an absolute"}},
 		{"service channel", "    channel: payments\n", []string{"line 15", `"payments" must be a channel such as "#payments"`}},
 		{"announce channel", "slack:\n  announce_channel: 'Incidents'\n", []string{"line 16", "must be a channel"}},
