@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -60,6 +61,14 @@ func (a *App) wirePaging(ctx context.Context, cfg *config.Config, opts Options) 
 		log := opts.Logger.With("component", "paging")
 		a.Queue.Handle(paging.JobNotifySlack, jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
 			log.WarnContext(ctx, "a page step notifies nobody in Slack: slack.bot_token is not set", "key", j.Key)
+			return nil
+		}))
+		a.Queue.Handle(paging.JobSlackWarning, jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+			var w paging.Warning
+			if err := json.Unmarshal(j.Payload, &w); err != nil {
+				return jobs.Permanent(err)
+			}
+			log.WarnContext(ctx, "page warning", "incident", w.Incident.String(), "page", w.Page, "text", w.Text)
 			return nil
 		}))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/warroomhq/warroom/integrations/webhook"
 	"github.com/warroomhq/warroom/internal/pagerdutyfake"
 	"github.com/warroomhq/warroom/internal/sandbox"
+	"github.com/warroomhq/warroom/internal/slackfake"
 	"github.com/warroomhq/warroom/internal/webhookfake"
 	"github.com/warroomhq/warroom/paging"
 )
@@ -27,13 +28,20 @@ type pagingE2E struct {
 
 func newPagingE2E(t *testing.T) *pagingE2E {
 	t.Helper()
+	return newPagingE2EAt(t, time.Time{})
+}
+
+// newPagingE2EAt starts the clock at start (zero: the sandbox's default,
+// in alice's first week on call).
+func newPagingE2EAt(t *testing.T, start time.Time) *pagingE2E {
+	t.Helper()
 	e := &pagingE2E{t: t, ctx: context.Background()}
 	now := func() time.Time { return e.sb.Clock.Now() }
 	e.pd = pagerdutyfake.New(pagerdutyfake.WithClock(now))
 	t.Cleanup(e.pd.Close)
 	e.wh = webhookfake.New(webhookfake.WithSecret([]byte("pager-webhook-secret")), webhookfake.WithClock(now))
 	t.Cleanup(e.wh.Close)
-	sb, err := sandbox.New(e.ctx, sandbox.Options{Dir: t.TempDir(), Env: map[string]string{
+	sb, err := sandbox.New(e.ctx, sandbox.Options{Dir: t.TempDir(), Start: start, Env: map[string]string{
 		"PAGERDUTY_ROUTING_KEY": pagerdutyfake.RoutingKey,
 		"WARROOM_PAGERDUTY_URL": e.pd.URL(),
 		"PAGER_WEBHOOK_URL":     e.wh.URL(),
@@ -272,6 +280,45 @@ func TestPageAndAckCommands(t *testing.T) {
 	// the policies'.
 	if n := len(e.pd.Events()) + len(e.wh.Requests()); n != 0 {
 		t.Errorf("%d PagerDuty or webhook calls for manual pages", n)
+	}
+}
+
+// TestUnreachablePersonIsToldInTheChannelAndEscalates: carol, on call in
+// the third week, has only an email that no Slack user has. Her notice
+// fails for good: the channel is warned and step 2 runs at once instead of
+// 10 minutes later.
+func TestUnreachablePersonIsToldInTheChannelAndEscalates(t *testing.T) {
+	e := newPagingE2EAt(t, time.Date(2026, 11, 17, 14, 2, 0, 0, time.UTC))
+	carol := e.sb.Users["carol"]
+	e.sb.Slack.AddUser(slackfake.User{ID: carol, Name: "carol", Email: "carol@elsewhere.example.com"})
+	inc, err := e.sb.App.Incidents.Declare(e.ctx, incidents.DeclareInput{Title: "Checkout is down", Severity: incidents.Sev1,
+		Service: "checkout", Actor: incidents.SlackActor(e.sb.Users["alice"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	inc, _ = e.sb.App.Incidents.Get(e.ctx, inc.ID)
+	warnings := messagesWith(e, inc.ChannelID, ":warning:")
+	if len(warnings) != 2 ||
+		warnings[0] != ":warning: Page 1 (payments), step 1 of 3, round 1 of 3 could not notify carol: no Slack user has the email of carol. Escalating to step 2 now." ||
+		!strings.HasPrefix(warnings[1], ":warning: Page 1 (payments), step 2 of 3, round 1 of 3 could not notify carol") {
+		t.Errorf("warnings in the channel: %q", warnings)
+	}
+	if got := e.dms(e.sb.Users["bob"]); len(got) != 1 || !strings.Contains(got[0], "step 2 of 3 of payments") {
+		t.Errorf("bob's direct messages, at once: %q", got)
+	}
+	if got := e.dms(e.sb.Users["dave"]); got != nil {
+		t.Errorf("dave was paged: bob was reached at step 2, so step 3 keeps its time: %q", got)
+	}
+	evs, _ := e.sb.App.Incidents.Timeline(e.ctx, inc.ID)
+	var unreached int
+	for _, ev := range evs {
+		if ev.Kind == paging.EventUnreached {
+			unreached++
+		}
+	}
+	if unreached != 2 {
+		t.Errorf("%d page.unreached events, want 2", unreached)
 	}
 }
 

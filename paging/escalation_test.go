@@ -3,6 +3,7 @@ package paging_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -292,17 +293,81 @@ type handlerMap func(kind string, h jobs.Handler)
 
 func (f handlerMap) Handle(kind string, h jobs.Handler) { f(kind, h) }
 
-func TestNobodyOnCallIsRecorded(t *testing.T) {
+// TestStepThatReachesNobodyWarnsAndEscalatesNow: the first step of db
+// names a schedule with nobody on call, so the channel is warned and the
+// second step runs at once; ghost, its only recipient, cannot be notified,
+// so the third runs at once too. The next round keeps its time.
+func TestStepThatReachesNobodyWarnsAndEscalatesNow(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("database")
+	w.at(0)
+	want(t, "notices", w.rec.takeNotices(), []string{
+		"14:00 bob (step 3/3, round 1)", "14:00 #db (step 3/3, round 1)",
+	})
+	want(t, "warnings", w.rec.takeWarnings(), []string{
+		"page:1:r0:s0:nobody: Page 1 (db), step 1 of 3, round 1 of 2 reached nobody on call for empty. Escalating to step 2 now.",
+		"page:1:r0:s1:person:ghost:failed: Page 1 (db), step 2 of 3, round 1 of 2 could not notify ghost: ghost has no Slack account. Escalating to step 3 now.",
+	})
+	want(t, "timeline", w.pageEvents(inc.ID), []string{
+		"14:00 page.triggered: Paged nobody on call for empty (step 1 of 3 of db, round 1 of 2)",
+		"14:00 page.escalated: Escalated to ghost (step 2 of 3 of db, round 1 of 2)",
+		"14:00 page.unreached: Page 1 (db), step 2 of 3, round 1 of 2 could not notify ghost: ghost has no Slack account. Escalating to step 3 now.",
+		"14:00 page.escalated: Escalated to bob, #db (step 3 of 3 of db, round 1 of 2)",
+	})
+	// The second round starts on time, 30m after the page, and rushes
+	// through the steps that reach nobody again.
+	w.at(30*time.Minute - time.Second)
+	want(t, "before the second round", w.rec.takeNotices(), nil)
+	w.at(30 * time.Minute)
+	want(t, "second round", w.rec.takeNotices(), []string{
+		"14:30 bob (step 3/3, round 2)", "14:30 #db (step 3/3, round 2)",
+	})
+	if got := w.rec.takeWarnings(); len(got) != 2 {
+		t.Errorf("second round's warnings: %q", got)
+	}
+	if w.pending() {
+		t.Error("jobs pending after the last round")
+	}
+	// A notice that fails again (a retried job) is told once.
+	if err := w.paging.NoticeFailed(w.ctx, "page:1:r0:s1:person:ghost", paging.SlackNotice{Page: 1, Incident: inc.ID, Policy: "db",
+		Round: 0, Step: 1, Person: "ghost", Recipients: []string{"person:ghost"}}, "again"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(31 * time.Minute)
+	want(t, "after a second failure of the same notice", w.rec.takeWarnings(), nil)
+}
+
+// TestStepPartlyUnreachedWarnsAndKeepsItsTime: one target of a step names
+// nobody, another is notified: the channel is told, and the next step
+// keeps its deadline.
+func TestStepPartlyUnreachedWarnsAndKeepsItsTime(t *testing.T) {
 	w := newWorld(t)
 	inc := w.declare("")
-	if _, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetSchedule, Name: "empty"}, "slack:U01BOB"); err != nil {
+	if _, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetService, Name: "catalog"}, "slack:U01BOB"); err != nil {
 		t.Fatal(err)
 	}
 	w.at(0)
-	want(t, "notices", w.rec.takeNotices(), nil)
-	want(t, "timeline", w.pageEvents(inc.ID), []string{
-		"14:00 page.triggered: Paged nobody on call for empty",
+	want(t, "notices", w.rec.takeNotices(), []string{"14:00 bob (step 1/2, round 1)"})
+	want(t, "warnings", w.rec.takeWarnings(), []string{
+		"page:1:r0:s0:nobody: Page 1 (search), step 1 of 2 reached nobody on call for empty. The step's other targets were notified.",
 	})
+	w.at(10*time.Minute - time.Second)
+	want(t, "before 10m", w.rec.takeNotices(), nil)
+	w.at(10 * time.Minute)
+	want(t, "at 10m", w.rec.takeNotices(), []string{"14:10 dave (step 2/2, round 1)"})
+}
+
+func TestPagingAScheduleWithNobodyOnCallIsRefused(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("")
+	var ve *incidents.ValidationError
+	_, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetSchedule, Name: "empty"}, "slack:U01BOB")
+	if !errors.As(err, &ve) || ve.Msg != "Nobody is on call for empty now: page a person or a service instead." {
+		t.Fatalf("paging a schedule with nobody on call: %v", err)
+	}
+	if pages := w.pages(inc.ID); len(pages) != 0 {
+		t.Errorf("pages: %+v", pages)
+	}
 }
 
 func TestManualPages(t *testing.T) {
@@ -364,7 +429,8 @@ func TestPayloadsAreJSON(t *testing.T) {
 	if err := json.Unmarshal(info.Payload, &n); err != nil {
 		t.Fatal(err)
 	}
-	if n != (paging.SlackNotice{Page: 1, Incident: 1, Policy: "payments", Rounds: 3, Steps: 3, Person: "alice", Via: "schedule:payments-primary"}) {
+	if !reflect.DeepEqual(n, paging.SlackNotice{Page: 1, Incident: 1, Policy: "payments", Rounds: 3, Steps: 3, Person: "alice",
+		Via: "schedule:payments-primary", Recipients: []string{"person:alice"}}) {
 		t.Errorf("notice: %+v", n)
 	}
 	if info.Kind != paging.JobNotifySlack {

@@ -24,7 +24,20 @@ const (
 	// "page:<id>:webhook:<event>[:r<round>:s<step>]"; the key is the
 	// delivery ID.
 	JobWebhook = "page.webhook"
+	// JobSlackWarning posts a warning in the incident's channel: a step
+	// reached nobody, or a notice could not be delivered. The Slack adapter
+	// runs it. Key: "page:<id>:r<round>:s<step>:nobody" or
+	// "<notice key>:failed".
+	JobSlackWarning = "page.warning"
 )
+
+// Warning is JobSlackWarning's payload. Text is plain text (the Slack
+// adapter escapes it).
+type Warning struct {
+	Page     int64        `json:"page"`
+	Incident incidents.ID `json:"incident"`
+	Text     string       `json:"text"`
+}
 
 // Timeline event kinds of pages. Data has "page", "policy", "target" and,
 // for the steps, "round", "step", "steps", "notified" (who, as text) and
@@ -34,6 +47,10 @@ const (
 	EventEscalated    incidents.EventKind = "page.escalated"
 	EventAcknowledged incidents.EventKind = "page.acknowledged"
 	EventResolved     incidents.EventKind = "page.resolved"
+	// EventUnreached: a notice of a step could not be delivered (the person
+	// has no Slack account Warroom can find, the channel does not exist).
+	// Data has "page", "round", "step", "recipient" and "reason".
+	EventUnreached incidents.EventKind = "page.unreached"
 )
 
 // EscalateJob is JobEscalate's payload.
@@ -59,6 +76,10 @@ type SlackNotice struct {
 	// Via is the target that named the recipient ("schedule:payments-primary"),
 	// when it is not the recipient itself.
 	Via string `json:"via,omitempty"`
+	// Recipients are all the recipients of the step ("person:alice",
+	// "channel:#payments"), this one included: when none of them can be
+	// notified, the page escalates at once.
+	Recipients []string `json:"recipients,omitempty"`
 }
 
 // PagerDutyJob is JobPagerDuty's payload. The routing key is not in it: the

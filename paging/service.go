@@ -186,7 +186,14 @@ func (s *Service) Page(ctx context.Context, id incidents.ID, target Target, acto
 			return nil, &incidents.ValidationError{Field: "target",
 				Msg: fmt.Sprintf("The service %s has no escalation_policy to page.", target.Name)}
 		}
-	case TargetPerson, TargetUser, TargetSchedule:
+	case TargetSchedule:
+		// Refused at once rather than started to reach nobody.
+		_, err := s.onCall(ctx, target.Name, s.now())
+		if errors.Is(err, ErrNobodyOnCall) || errors.Is(err, ErrUnknownSchedule) {
+			return nil, &incidents.ValidationError{Field: "target",
+				Msg: fmt.Sprintf("Nobody is on call for %s now: page a person or a service instead.", target.Name)}
+		}
+	case TargetPerson, TargetUser:
 	default:
 		return nil, &incidents.ValidationError{Field: "target", Msg: fmt.Sprintf("%s cannot be paged; page a person, a schedule or a service.", target)}
 	}
@@ -262,10 +269,11 @@ func (s *Service) handleEscalate(ctx context.Context, j jobs.Job) error {
 func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page, pol *Policy, inc *incidents.Incident) error {
 	now := s.now()
 	round, step, due := p.Round, p.Step, p.NextAt
-	notified, err := s.notifyStep(ctx, tx, p, pol, now)
+	sent, err := s.notifyStep(ctx, tx, p, pol, now)
 	if err != nil {
 		return err
 	}
+	notified := sent.notified
 	kind, actor := EventEscalated, incidents.System
 	if round == 0 && step == 0 {
 		kind, actor = EventTriggered, p.CreatedBy
@@ -275,6 +283,11 @@ func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page,
 	}
 	if nr, ns, ok := pol.Next(round, step); ok {
 		p.Round, p.Step, p.NextAt = nr, ns, pol.Deadline(p.CreatedAt, nr, ns)
+		if len(sent.recipients) == 0 && nr == round && p.NextAt.After(now) {
+			// The step reached nobody: waiting out its delay would only
+			// leave the incident unanswered for longer.
+			p.NextAt = now
+		}
 	} else {
 		// Past the last step: no job matches the page any more.
 		p.Step, p.NextAt = len(pol.Steps), time.Time{}
@@ -300,6 +313,17 @@ func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page,
 	if _, err := s.inc.RecordTx(ctx, tx, p.Incident, actor, incidents.Event{Kind: kind, Text: text, Data: data}); err != nil {
 		return err
 	}
+	if len(sent.unreached) > 0 {
+		warning := fmt.Sprintf("%s reached %s.", stepName(p, pol, round, step), strings.Join(sent.unreached, ", "))
+		if len(sent.recipients) > 0 {
+			warning += " The step's other targets were notified."
+		} else {
+			warning += " " + s.whatNext(p, round)
+		}
+		if err := s.warn(ctx, tx, p, stepKey(p.ID, round, step)+":nobody", warning); err != nil {
+			return err
+		}
+	}
 	if kind == EventTriggered {
 		if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyTrigger); err != nil {
 			return err
@@ -312,6 +336,112 @@ func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page,
 		}
 		ev.Notified = notified
 	}, fmt.Sprintf(":r%d:s%d", round, step))
+}
+
+// stepName names a step of a page for people: "Page 1 (payments), step 1
+// of 3, round 1 of 3", or "Page 2 (schedule:db)" for a page by hand.
+func stepName(p *Page, pol *Policy, round, step int) string {
+	label := p.Label()
+	name := strings.ToUpper(label[:1]) + label[1:]
+	if p.Policy == "" {
+		return name
+	}
+	name += fmt.Sprintf(", step %d of %d", step+1, len(pol.Steps))
+	if pol.Repeat > 0 {
+		name += fmt.Sprintf(", round %d of %d", round+1, pol.Repeat+1)
+	}
+	return name
+}
+
+// whatNext says what p does next, after a step of round that reached
+// nobody.
+func (s *Service) whatNext(p *Page, round int) string {
+	switch {
+	case p.NextAt.IsZero():
+		return "Nobody else will be paged: page someone with /incident page."
+	case !p.NextAt.After(s.now()):
+		return fmt.Sprintf("Escalating to step %d now.", p.Step+1)
+	case p.Round != round:
+		return fmt.Sprintf("The steps run again from %s UTC.", p.NextAt.UTC().Format("15:04"))
+	}
+	return fmt.Sprintf("Step %d runs at %s UTC.", p.Step+1, p.NextAt.UTC().Format("15:04"))
+}
+
+// NoticeFailed is what the Slack adapter calls when a notice of a page
+// cannot be delivered and no retry will change that (key is the notice's
+// job key): the timeline records it, the incident's channel is warned, and
+// when no recipient of the step could be notified and the page still waits
+// for its next step, that step runs now. Calling it again for the same
+// notice does nothing.
+func (s *Service) NoticeFailed(ctx context.Context, key string, n SlackNotice, reason string) error {
+	return s.inc.InTx(ctx, func(tx incidents.Tx) error {
+		ptx, err := pageTx(tx)
+		if err != nil {
+			return err
+		}
+		p, err := ptx.Page(ctx, n.Page)
+		if err != nil {
+			return err
+		}
+		pol, err := s.policyFor(p)
+		if err != nil {
+			return err
+		}
+		if told, err := ptx.HasJob(ctx, key+":failed"); err != nil || told {
+			return err
+		}
+		now := s.now()
+		recipient := n.Person + n.User + n.Channel
+		where := stepName(p, pol, n.Round, n.Step)
+		escalate := false
+		if p.State.Open() && p.Round == n.Round && p.Step == n.Step+1 && p.NextAt.After(now) && len(n.Recipients) > 0 {
+			// Escalate when this is the last recipient of the step to fail.
+			escalate = true
+			for _, r := range n.Recipients {
+				k := NoticeKey(p.ID, n.Round, n.Step, r)
+				if k == key {
+					continue
+				}
+				failed, err := ptx.HasJob(ctx, k+":failed")
+				if err != nil {
+					return err
+				}
+				escalate = escalate && failed
+			}
+		}
+		text := fmt.Sprintf("%s could not notify %s: %s.", where, recipient, strings.TrimSuffix(reason, "."))
+		if escalate {
+			p.NextAt, p.UpdatedAt = now, now
+			if err := ptx.UpdatePage(ctx, p); err != nil {
+				return err
+			}
+			if _, err := ptx.RescheduleJob(ctx, stepKey(p.ID, p.Round, p.Step), now); err != nil {
+				return err
+			}
+			text += " " + s.whatNext(p, n.Round)
+		}
+		payload, err := json.Marshal(Warning{Page: p.ID, Incident: p.Incident, Text: text})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Enqueue(ctx, jobs.NewJob{Kind: JobSlackWarning, Key: key + ":failed", Payload: payload}); err != nil {
+			return err
+		}
+		data := s.pageData(p)
+		data["round"], data["step"], data["recipient"], data["reason"] = n.Round+1, n.Step+1, recipient, reason
+		_, err = s.inc.RecordTx(ctx, tx, p.Incident, incidents.System, incidents.Event{Kind: EventUnreached, Text: text, Data: data})
+		return err
+	})
+}
+
+// warn enqueues a warning for the incident's channel, once per key.
+func (s *Service) warn(ctx context.Context, tx incidents.Tx, p *Page, key, text string) error {
+	payload, err := json.Marshal(Warning{Page: p.ID, Incident: p.Incident, Text: text})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Enqueue(ctx, jobs.NewJob{Kind: JobSlackWarning, Key: key, Payload: payload})
+	return err
 }
 
 // stepText says what a step did, for the timeline.
@@ -333,11 +463,21 @@ func stepText(p *Page, pol *Policy, kind incidents.EventKind, round, step int, n
 	return fmt.Sprintf("Escalated to %s (%s)", who, where)
 }
 
+// stepNotices is what notifyStep did: whom it notified, as text for the
+// timeline; the recipients it enqueued a notice for; and the targets that
+// named nobody, as text.
+type stepNotices struct {
+	notified   []string
+	recipients []string
+	unreached  []string
+}
+
 // notifyStep enqueues a Slack notice for each recipient of p's current step
 // (a schedule's on-call person, a person, a user, a channel; each once) and
-// returns who they are, as text.
-func (s *Service) notifyStep(ctx context.Context, tx incidents.Tx, p *Page, pol *Policy, now time.Time) ([]string, error) {
-	var notified []string
+// says whom it notified and which targets reached nobody.
+func (s *Service) notifyStep(ctx context.Context, tx incidents.Tx, p *Page, pol *Policy, now time.Time) (stepNotices, error) {
+	var out stepNotices
+	var notices []SlackNotice
 	seen := map[string]bool{}
 	for _, t := range pol.Steps[p.Step].Targets {
 		n := SlackNotice{Page: p.ID, Incident: p.Incident, Policy: p.Policy, Round: p.Round, Rounds: pol.Repeat + 1,
@@ -348,15 +488,16 @@ func (s *Service) notifyStep(ctx context.Context, tx incidents.Tx, p *Page, pol 
 			person, err := s.onCall(ctx, t.Name, now)
 			if errors.Is(err, ErrNobodyOnCall) || errors.Is(err, ErrUnknownSchedule) {
 				s.log.WarnContext(ctx, "nobody to page on a schedule", "page", p.ID, "schedule", t.Name, "err", err)
-				if errors.Is(err, ErrNobodyOnCall) {
-					notified = append(notified, "nobody on call for "+t.Name)
-				} else {
-					notified = append(notified, "nobody (unknown schedule "+t.Name+")")
+				what := "nobody on call for " + t.Name
+				if !errors.Is(err, ErrNobodyOnCall) {
+					what = "nobody (unknown schedule " + t.Name + ")"
 				}
+				out.notified = append(out.notified, what)
+				out.unreached = append(out.unreached, what)
 				continue
 			}
 			if err != nil {
-				return nil, fmt.Errorf("who is on call for %s: %w", t.Name, err)
+				return stepNotices{}, fmt.Errorf("who is on call for %s: %w", t.Name, err)
 			}
 			n.Person, n.Via = person, t.String()
 			recipient, shown = "person:"+person, fmt.Sprintf("%s (on call for %s)", person, t.Name)
@@ -373,17 +514,28 @@ func (s *Service) notifyStep(ctx context.Context, tx incidents.Tx, p *Page, pol 
 			continue
 		}
 		seen[recipient] = true
-		notified = append(notified, shown)
+		out.notified = append(out.notified, shown)
+		out.recipients = append(out.recipients, recipient)
+		notices = append(notices, n)
+	}
+	for i, n := range notices {
+		n.Recipients = out.recipients
 		payload, err := json.Marshal(n)
 		if err != nil {
-			return nil, err
+			return stepNotices{}, err
 		}
-		if _, err := tx.Enqueue(ctx, jobs.NewJob{Kind: JobNotifySlack, Key: stepKey(p.ID, p.Round, p.Step) + ":" + recipient,
+		if _, err := tx.Enqueue(ctx, jobs.NewJob{Kind: JobNotifySlack, Key: NoticeKey(p.ID, p.Round, p.Step, out.recipients[i]),
 			Payload: payload}); err != nil {
-			return nil, err
+			return stepNotices{}, err
 		}
 	}
-	return notified, nil
+	return out, nil
+}
+
+// NoticeKey is the key of the JobNotifySlack job of one recipient
+// ("person:alice", "channel:#payments") of one step of a page.
+func NoticeKey(page int64, round, step int, recipient string) string {
+	return stepKey(page, round, step) + ":" + recipient
 }
 
 func (s *Service) onCall(ctx context.Context, schedule string, at time.Time) (string, error) {
