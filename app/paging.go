@@ -148,7 +148,7 @@ func (s pagerDutySender) SendPagerDuty(ctx context.Context, ev paging.PagerDutyE
 		RoutingKey: ev.RoutingKey, Action: pagerduty.Action(ev.Action), DedupKey: ev.DedupKey,
 		Summary: ev.Summary, Source: ev.Source, Severity: pagerduty.SeverityFor(string(ev.Severity)),
 		Component: ev.Component, Group: ev.Group, Class: ev.Class, CustomDetails: ev.Details, Links: links,
-		Timestamp: ev.Timestamp,
+		Timestamp: ev.Timestamp, ClientURL: ev.ClientURL,
 	})
 	return err
 }
@@ -170,9 +170,11 @@ func PagePayload(ev paging.PageEvent) webhook.PagePayload {
 		Event: string(ev.Event),
 		At:    ev.At,
 		Incident: webhook.PageIncident{ID: int64(ev.Incident), Title: ev.Title, Severity: ev.Severity,
-			Service: ev.Service, Status: ev.Status, URL: ev.URL},
+			Service: ev.Service, Status: ev.Status, URL: ev.URL, ChannelID: ev.ChannelID,
+			ChannelURL: paging.ChannelURL(ev.ChannelID), Lead: ev.Lead},
 		Page: webhook.PageInfo{ID: ev.Page, State: string(ev.State), Policy: ev.Policy, Step: ev.Step, Round: ev.Round,
-			Targets: ev.Targets, People: ev.Notified, DedupKey: ev.DedupKey, AcknowledgedBy: actorName(ev.AckedBy)},
+			Targets: ev.Targets, People: ev.People, Channels: ev.Channels, DedupKey: ev.DedupKey,
+			AcknowledgedBy: actorName(ev.AckedBy)},
 	}
 	if ev.ChannelName != "" {
 		p.Incident.Channel = "#" + ev.ChannelName

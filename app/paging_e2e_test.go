@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -319,6 +320,66 @@ func TestUnreachablePersonIsToldInTheChannelAndEscalates(t *testing.T) {
 	}
 	if unreached != 2 {
 		t.Errorf("%d page.unreached events, want 2", unreached)
+	}
+}
+
+// TestPagerDutyAndWebhookPayloads checks what a receiver gets for a page:
+// the service as PagerDuty's source, the page's start as its timestamp,
+// the lead and the channel in the details, links to the channel and to
+// the API; and in the webhook, the channel, the lead and plain people.
+func TestPagerDutyAndWebhookPayloads(t *testing.T) {
+	e := newPagingE2E(t)
+	start := e.sb.Clock.Now()
+	alice := e.sb.Users["alice"]
+	inc, err := e.sb.App.Incidents.Declare(e.ctx, incidents.DeclareInput{Title: "Checkout is down", Severity: incidents.Sev1,
+		Service: "checkout", Lead: alice, Actor: incidents.SlackActor(alice)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	inc, _ = e.sb.App.Incidents.Get(e.ctx, inc.ID)
+	accepted := e.pd.Accepted("warroom-inc-1")
+	if len(accepted) != 1 {
+		t.Fatalf("PagerDuty events: %+v", e.pd.Events())
+	}
+	var trigger struct {
+		Payload struct {
+			Source        string         `json:"source"`
+			Timestamp     string         `json:"timestamp"`
+			CustomDetails map[string]any `json:"custom_details"`
+		} `json:"payload"`
+		Links     []struct{ Href, Text string } `json:"links"`
+		Client    string                        `json:"client"`
+		ClientURL string                        `json:"client_url"`
+	}
+	if err := json.Unmarshal(accepted[0].Body, &trigger); err != nil {
+		t.Fatal(err)
+	}
+	channelURL := "https://slack.com/app_redirect?channel=" + inc.ChannelID
+	apiURL := "https://warroom.example.com/api/incidents/INC-1"
+	if ts, err := time.Parse(time.RFC3339, trigger.Payload.Timestamp); err != nil || !ts.Equal(start) || trigger.Payload.Source != "checkout" {
+		t.Errorf("source %q, timestamp %q; want checkout, %s", trigger.Payload.Source, trigger.Payload.Timestamp, start)
+	}
+	d := trigger.Payload.CustomDetails
+	if d["incident"] != "INC-1" || d["severity"] != "sev1" || d["service"] != "checkout" || d["lead"] != alice ||
+		d["channel"] != "#"+inc.ChannelName {
+		t.Errorf("custom_details: %v", d)
+	}
+	if len(trigger.Links) != 2 || trigger.Links[0].Href != channelURL || trigger.Links[1].Href != apiURL ||
+		trigger.Client != "Warroom" || trigger.ClientURL != channelURL {
+		t.Errorf("links %+v, client %q %q", trigger.Links, trigger.Client, trigger.ClientURL)
+	}
+
+	var body webhook.PagePayload
+	if ds := e.wh.Deliveries(); len(ds) != 1 || ds[0].Decode(&body) != nil {
+		t.Fatalf("webhook deliveries: %+v", ds)
+	}
+	if body.Incident.URL != apiURL || body.Incident.ChannelURL != channelURL || body.Incident.ChannelID != inc.ChannelID ||
+		body.Incident.Channel != "#"+inc.ChannelName || body.Incident.Lead != alice {
+		t.Errorf("webhook incident: %+v", body.Incident)
+	}
+	if strings.Join(body.Page.People, ",") != "alice" || len(body.Page.Channels) != 0 {
+		t.Errorf("webhook people %q, channels %q", body.Page.People, body.Page.Channels)
 	}
 }
 

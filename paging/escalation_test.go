@@ -182,8 +182,19 @@ func TestPagerDutyAndWebhookOncePerPage(t *testing.T) {
 	})
 	trigger := w.rec.pd[0]
 	if trigger.RoutingKey != "R0UTINGKEY" || trigger.URL != "http://pagerduty.invalid/v2/enqueue" ||
-		trigger.Summary != "INC-1 [sev1] Checkout is down" || trigger.Severity != incidents.Sev1 || trigger.Component != "checkout" {
+		trigger.Summary != "INC-1 [sev1] Checkout is down" || trigger.Severity != incidents.Sev1 || trigger.Component != "checkout" ||
+		trigger.Source != "checkout" || !trigger.Timestamp.Equal(t0) {
 		t.Errorf("trigger: %+v", trigger)
+	}
+	if len(trigger.Links) != 1 || trigger.Links[0].URL != "https://warroom.example.com/api/incidents/INC-1" ||
+		trigger.ClientURL != trigger.Links[0].URL {
+		t.Errorf("trigger's links (no channel yet): %+v, %q", trigger.Links, trigger.ClientURL)
+	}
+	if got := w.rec.webhooks[1].Event.People; !slices.Equal(got, []string{"alice", "bob"}) {
+		t.Errorf("webhook people: %q", got)
+	}
+	if got := w.rec.webhooks[2].Event; !slices.Equal(got.People, []string{"dave"}) || !slices.Equal(got.Channels, []string{"#payments"}) {
+		t.Errorf("webhook people %q and channels %q", got.People, got.Channels)
 	}
 	want(t, "webhooks", w.rec.webhookEvents(), []string{
 		"page.triggered", "page.escalated", "page.escalated", "page.acknowledged", "page.resolved",

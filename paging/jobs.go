@@ -127,11 +127,17 @@ type PageEvent struct {
 	Target string `json:"target"`
 	// Round and Step (1-based) are those of the step that ran
 	// (triggered, escalated); Targets are its targets as configured and
-	// Notified whom they named.
+	// Notified whom they named, as text for people. People are the people
+	// notified, plain (configured names; Slack user IDs of people paged by
+	// hand), and Channels the channels.
 	Round    int      `json:"round,omitempty"`
 	Step     int      `json:"step,omitempty"`
 	Targets  []string `json:"targets,omitempty"`
 	Notified []string `json:"notified,omitempty"`
+	People   []string `json:"people,omitempty"`
+	Channels []string `json:"channels,omitempty"`
+	// Lead is the incident's lead (a Slack user ID), when it has one.
+	Lead string `json:"lead,omitempty"`
 	// AckedBy and AckedAt are set once the page is acknowledged.
 	AckedBy incidents.Actor `json:"acked_by,omitempty"`
 	AckedAt time.Time       `json:"acked_at,omitzero"`
@@ -155,6 +161,9 @@ type PagerDutyEvent struct {
 	Details    map[string]any
 	Links      []incidents.Link
 	Timestamp  time.Time
+	// ClientURL is where PagerDuty's "View in Warroom" link goes: the
+	// incident's Slack channel, or else its API URL.
+	ClientURL string
 }
 
 // PagerDutySender sends PagerDuty events. Its errors say what the job

@@ -1,10 +1,12 @@
 package paging
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -43,7 +45,7 @@ func (s *Service) enqueueWebhook(ctx context.Context, tx incidents.Tx, p *Page, 
 	ev := PageEvent{
 		Event: kind, At: now,
 		Incident: inc.ID, Title: inc.Title, Severity: string(inc.Severity), Status: string(inc.Status), Service: inc.Service,
-		ChannelID: inc.ChannelID, ChannelName: inc.ChannelName, URL: s.incidentURL(inc.ID),
+		ChannelID: inc.ChannelID, ChannelName: inc.ChannelName, URL: s.incidentURL(inc.ID), Lead: inc.Lead(),
 		Page: p.ID, State: p.State, Policy: p.Policy, Target: p.Target.String(),
 		AckedBy: p.AckedBy, AckedAt: p.AckedAt, DedupKey: DedupKey(inc.ID),
 	}
@@ -65,6 +67,15 @@ func (s *Service) incidentURL(id incidents.ID) string {
 		return ""
 	}
 	return strings.TrimSuffix(s.opts.PublicURL, "/") + "/api/incidents/" + id.String()
+}
+
+// ChannelURL is a link that opens a Slack channel by its ID, in the app
+// or the browser, without knowing the workspace's domain; "" without an ID.
+func ChannelURL(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "https://slack.com/app_redirect?channel=" + url.QueryEscape(id)
 }
 
 // maxSummary is PagerDuty's limit on an event's summary.
@@ -89,6 +100,13 @@ func (s *Service) handlePagerDuty(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return err
 	}
+	p, err := s.opts.Pages.Page(ctx, in.Page)
+	if errors.Is(err, ErrNotFound) {
+		return jobs.Permanent(err)
+	}
+	if err != nil {
+		return err
+	}
 	summary := fmt.Sprintf("%s [%s] %s", inc.ID, inc.Severity, inc.Title)
 	if utf8.RuneCountInString(summary) > maxSummary {
 		summary = string([]rune(summary)[:maxSummary-1]) + "…"
@@ -99,21 +117,42 @@ func (s *Service) handlePagerDuty(ctx context.Context, j jobs.Job) error {
 		Action:     in.Action,
 		DedupKey:   DedupKey(inc.ID),
 		Summary:    summary,
-		Source:     "warroom",
+		Source:     cmp.Or(inc.Service, "warroom"),
 		Severity:   inc.Severity,
 		Component:  inc.Service,
 		Group:      inc.Service,
 		Class:      "incident",
 		Details: map[string]any{
 			"incident": inc.ID.String(), "title": inc.Title, "severity": string(inc.Severity),
-			"status": string(inc.Status), "service": inc.Service, "page": in.Page, "policy": in.Policy,
+			"status": string(inc.Status), "service": inc.Service, "lead": inc.Lead(), "channel": channelName(inc),
+			"page": in.Page, "policy": in.Policy,
 		},
-		Timestamp: s.now(),
+		// When the problem was noticed: the page's start, the same on
+		// every retry.
+		Timestamp: p.CreatedAt,
+	}
+	for k, v := range ev.Details {
+		if v == "" {
+			delete(ev.Details, k)
+		}
+	}
+	if u := ChannelURL(inc.ChannelID); u != "" {
+		ev.Links = append(ev.Links, incidents.Link{Title: "Slack channel " + channelName(inc), URL: u})
+		ev.ClientURL = u
 	}
 	if u := s.incidentURL(inc.ID); u != "" {
-		ev.Links = []incidents.Link{{Title: inc.ID.String() + " in Warroom", URL: u}}
+		ev.Links = append(ev.Links, incidents.Link{Title: inc.ID.String() + " in Warroom's API", URL: u})
+		ev.ClientURL = cmp.Or(ev.ClientURL, u)
 	}
 	return s.opts.PagerDuty.SendPagerDuty(ctx, ev)
+}
+
+// channelName is the incident's channel as "#name", or "" without one.
+func channelName(inc *incidents.Incident) string {
+	if inc.ChannelName == "" {
+		return ""
+	}
+	return "#" + inc.ChannelName
 }
 
 func (s *Service) handleWebhook(ctx context.Context, j jobs.Job) error {

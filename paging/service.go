@@ -334,7 +334,7 @@ func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page,
 		for _, t := range pol.Steps[step].Targets {
 			ev.Targets = append(ev.Targets, t.String())
 		}
-		ev.Notified = notified
+		ev.Notified, ev.People, ev.Channels = notified, sent.people, sent.channels
 	}, fmt.Sprintf(":r%d:s%d", round, step))
 }
 
@@ -470,6 +470,9 @@ type stepNotices struct {
 	notified   []string
 	recipients []string
 	unreached  []string
+	// people are the people notified, plain: configured names, or Slack
+	// user IDs for users paged by hand; channels the channels.
+	people, channels []string
 }
 
 // notifyStep enqueues a Slack notice for each recipient of p's current step
@@ -514,6 +517,11 @@ func (s *Service) notifyStep(ctx context.Context, tx incidents.Tx, p *Page, pol 
 			continue
 		}
 		seen[recipient] = true
+		if n.Channel != "" {
+			out.channels = append(out.channels, n.Channel)
+		} else {
+			out.people = append(out.people, n.Person+n.User)
+		}
 		out.notified = append(out.notified, shown)
 		out.recipients = append(out.recipients, recipient)
 		notices = append(notices, n)
