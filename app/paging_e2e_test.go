@@ -383,6 +383,46 @@ func TestPagerDutyAndWebhookPayloads(t *testing.T) {
 	}
 }
 
+// TestRepageAfterAcknowledgementOpensANewPagerDutyAlert: a trigger with
+// the incident's key would be merged into its acknowledged alert and wake
+// nobody; the new page gets an alert of its own.
+func TestRepageAfterAcknowledgementOpensANewPagerDutyAlert(t *testing.T) {
+	e := newPagingE2E(t)
+	start := e.sb.Clock.Now()
+	bob := incidents.SlackActor(e.sb.Users["bob"])
+	inc, err := e.sb.App.Incidents.Declare(e.ctx, incidents.DeclareInput{Title: "Checkout is down", Severity: incidents.Sev1,
+		Service: "checkout", Actor: bob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	e.sb.Clock.Set(start.Add(3 * time.Minute))
+	if _, err := e.sb.App.Paging.Acknowledge(e.ctx, inc.ID, 0, bob); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	e.sb.Clock.Set(start.Add(40 * time.Minute))
+	if _, err := e.sb.App.Paging.Page(e.ctx, inc.ID, paging.Target{Kind: paging.TargetService, Name: "checkout"}, bob); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if st := e.pd.State("warroom-inc-1"); st != pagerdutyfake.State("acknowledged") {
+		t.Errorf("the first alert: %s", st)
+	}
+	if st := e.pd.State("warroom-inc-1-p2"); st != pagerdutyfake.State("triggered") {
+		t.Errorf("the new page's alert: %s (events %+v)", st, e.pd.Events())
+	}
+	if _, err := e.sb.App.Incidents.Resolve(e.ctx, inc.ID, "", bob); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	for _, key := range []string{"warroom-inc-1", "warroom-inc-1-p2"} {
+		if st := e.pd.State(key); st != pagerdutyfake.State("resolved") {
+			t.Errorf("%s after the resolution: %s", key, st)
+		}
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {

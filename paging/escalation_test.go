@@ -219,6 +219,73 @@ func TestPagerDutyAndWebhookOncePerPage(t *testing.T) {
 	}
 }
 
+// TestAcknowledgeBeforeTheFirstStepTellsNobody: a page acknowledged (and
+// resolved) before its first step ran never triggered PagerDuty nor the
+// webhook, so they get no acknowledge or resolve either.
+func TestAcknowledgeBeforeTheFirstStepTellsNobody(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("ledger")
+	w.at(2 * time.Minute)
+	if res, err := w.paging.Acknowledge(w.ctx, inc.ID, 0, "slack:U01BOB"); err != nil || len(res.Acked) != 1 {
+		t.Fatalf("acknowledging: %+v, %v", res, err)
+	}
+	w.clock.Set(t0.Add(3 * time.Minute))
+	if _, err := w.inc.Resolve(w.ctx, inc.ID, "", "slack:U01BOB"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(time.Hour)
+	want(t, "PagerDuty", w.rec.pdActions(), nil)
+	want(t, "webhooks", w.rec.webhookEvents(), nil)
+	want(t, "notices", w.rec.takeNotices(), nil)
+}
+
+// TestPagerDutyKeysAcrossPages: two pages through PagerDuty share the
+// incident's alert, which is acknowledged only once neither escalates; a
+// page started after that alert was acknowledged gets an alert of its own,
+// so that its trigger wakes someone.
+func TestPagerDutyKeysAcrossPages(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("checkout")
+	if _, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetService, Name: "billing"}, "slack:U01BOB"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(0)
+	want(t, "triggers", w.rec.pdActions(), []string{"trigger warroom-inc-1", "trigger warroom-inc-1"})
+
+	// Page 1 is acknowledged; page 2 still escalates: the alert stays.
+	w.clock.Set(t0.Add(5 * time.Minute))
+	if _, err := w.paging.Acknowledge(w.ctx, inc.ID, 1, "slack:U01ALICE"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(5 * time.Minute)
+	want(t, "after page 1's acknowledgement", w.rec.pdActions()[2:], nil)
+	w.clock.Set(t0.Add(6 * time.Minute))
+	if _, err := w.paging.Acknowledge(w.ctx, inc.ID, 2, "slack:U01ALICE"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(6 * time.Minute)
+	want(t, "after page 2's", w.rec.pdActions()[2:], []string{"acknowledge warroom-inc-1"})
+
+	// Paging the service again: the incident's alert is acknowledged, so
+	// this page triggers one of its own, and acknowledges it alone.
+	w.clock.Set(t0.Add(7 * time.Minute))
+	if _, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetService, Name: "checkout"}, "slack:U01BOB"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(7 * time.Minute)
+	want(t, "the new page", w.rec.pdActions()[3:], []string{"trigger warroom-inc-1-p3"})
+	if ev := w.rec.webhooks[len(w.rec.webhooks)-1].Event; ev.Page != 3 || ev.DedupKey != "warroom-inc-1-p3" {
+		t.Errorf("webhook of the new page: %+v", ev)
+	}
+	w.clock.Set(t0.Add(30 * time.Minute))
+	if _, err := w.inc.Resolve(w.ctx, inc.ID, "", "slack:U01BOB"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(30 * time.Minute)
+	// One resolve per alert.
+	want(t, "resolution", w.rec.pdActions()[4:], []string{"resolve warroom-inc-1", "resolve warroom-inc-1-p3"})
+}
+
 // TestRestartResumesEscalation stops Warroom in the middle of an escalation
 // and starts another on the same database: the next step fires at its
 // deadline, once, and nothing that ran runs again.

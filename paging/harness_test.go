@@ -65,6 +65,14 @@ func searchPolicy() paging.Policy {
 	}
 }
 
+// latePolicy's only step runs 5 minutes after the page starts.
+func latePolicy() paging.Policy {
+	p := paymentsPolicy()
+	p.Name, p.Repeat = "late", 0
+	p.Steps = []paging.Step{{After: 5 * time.Minute, Targets: []paging.Target{{Kind: paging.TargetPerson, Name: "bob"}}}}
+	return p
+}
+
 // onCall is a fixed rotation: alice, or nobody for "empty".
 type onCall struct{}
 
@@ -192,8 +200,8 @@ func (w *world) start() {
 	w.paging, err = paging.New(paging.Options{
 		Incidents: w.inc,
 		Pages:     st,
-		Policies:  map[string]paging.Policy{"payments": paymentsPolicy(), "db": dbPolicy(), "search": searchPolicy()},
-		Services:  map[string]string{"checkout": "payments", "database": "db", "catalog": "search"},
+		Policies:  map[string]paging.Policy{"payments": paymentsPolicy(), "db": dbPolicy(), "search": searchPolicy(), "late": latePolicy()},
+		Services:  map[string]string{"checkout": "payments", "database": "db", "catalog": "search", "billing": "payments", "ledger": "late"},
 		People:    []string{"alice", "bob", "carol", "dave", "ghost"},
 		Schedules: []string{"payments-primary", "empty"},
 		OnCall:    onCall{},

@@ -89,6 +89,9 @@ type PagerDutyJob struct {
 	Incident incidents.ID `json:"incident"`
 	Policy   string       `json:"policy"`
 	Action   string       `json:"action"` // trigger, acknowledge, resolve
+	// DedupKey is the page's PagerDuty dedup key (DedupKey or
+	// PageDedupKey); empty in jobs queued before it was added: DedupKey.
+	DedupKey string `json:"dedup_key,omitempty"`
 }
 
 // The PagerDuty actions.
@@ -141,7 +144,7 @@ type PageEvent struct {
 	// AckedBy and AckedAt are set once the page is acknowledged.
 	AckedBy incidents.Actor `json:"acked_by,omitempty"`
 	AckedAt time.Time       `json:"acked_at,omitzero"`
-	// DedupKey is the incident's PagerDuty dedup key.
+	// DedupKey is the page's PagerDuty dedup key.
 	DedupKey string `json:"dedup_key"`
 }
 
@@ -151,7 +154,7 @@ type PagerDutyEvent struct {
 	URL        string // events endpoint; "" is PagerDuty's
 	RoutingKey string // secret
 	Action     string // trigger, acknowledge, resolve
-	DedupKey   string // "warroom-inc-<id>": one PagerDuty incident per Warroom incident
+	DedupKey   string // "warroom-inc-<id>", or "warroom-inc-<id>-p<page>" (see PageDedupKey)
 	Summary    string
 	Source     string
 	Severity   incidents.Severity

@@ -324,12 +324,17 @@ func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page,
 			return err
 		}
 	}
+	pages, err := ptx.IncidentPages(ctx, p.Incident)
+	if err != nil {
+		return err
+	}
+	key := s.pagerDutyKey(p, pages)
 	if kind == EventTriggered {
-		if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyTrigger); err != nil {
+		if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyTrigger, key); err != nil {
 			return err
 		}
 	}
-	return s.enqueueWebhook(ctx, tx, p, pol, inc, kind, now, func(ev *PageEvent) {
+	return s.enqueueWebhook(ctx, tx, p, pol, inc, kind, now, key, func(ev *PageEvent) {
 		ev.Round, ev.Step = round+1, step+1
 		for _, t := range pol.Steps[step].Targets {
 			ev.Targets = append(ev.Targets, t.String())
@@ -570,6 +575,7 @@ func (s *Service) resolveTx(ctx context.Context, tx incidents.Tx, inc *incidents
 		return err
 	}
 	now := s.now()
+	resolved := map[string]bool{} // PagerDuty keys resolved
 	for _, p := range pages {
 		if p.State == StateResolved {
 			continue
@@ -590,10 +596,17 @@ func (s *Service) resolveTx(ctx context.Context, tx incidents.Tx, inc *incidents
 			s.log.WarnContext(ctx, "resolving a page of a policy no longer configured", "page", p.ID, "err", err)
 			continue
 		}
-		if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyResolve); err != nil {
-			return err
+		if !triggered(p) {
+			continue // PagerDuty and the webhook never heard of it
 		}
-		if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventResolved, now, nil, ""); err != nil {
+		key := s.pagerDutyKey(p, pages)
+		if !resolved[key] {
+			resolved[key] = true
+			if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyResolve, key); err != nil {
+				return err
+			}
+		}
+		if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventResolved, now, key, nil, ""); err != nil {
 			return err
 		}
 	}
@@ -633,6 +646,7 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 		if err != nil {
 			return err
 		}
+		all := pages
 		if page != 0 {
 			i := slices.IndexFunc(pages, func(p *Page) bool { return p.ID == page })
 			if i < 0 {
@@ -665,11 +679,20 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 			pol, err := s.policyFor(p)
 			if err != nil {
 				s.log.WarnContext(ctx, "acknowledging a page of a policy no longer configured", "page", p.ID, "err", err)
-			} else {
-				if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyAcknowledge); err != nil {
-					return err
+			} else if triggered(p) {
+				key := s.pagerDutyKey(p, all)
+				// The alert is acknowledged once no open page of the
+				// incident holds it: another page still escalating with
+				// the same key must keep waking people.
+				held := slices.ContainsFunc(all, func(q *Page) bool {
+					return q.ID != p.ID && q.State.Open() && s.usesPagerDuty(q) && s.pagerDutyKey(q, all) == key
+				})
+				if !held {
+					if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyAcknowledge, key); err != nil {
+						return err
+					}
 				}
-				if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventAcknowledged, now, nil, ""); err != nil {
+				if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventAcknowledged, now, key, nil, ""); err != nil {
 					return err
 				}
 			}
