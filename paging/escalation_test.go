@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -315,22 +316,43 @@ func TestRestartResumesEscalation(t *testing.T) {
 }
 
 // TestRestartAfterDeadlinesPassed: Warroom was down while two steps fell
-// due; on start both run, in order, none skipped, and the rest keeps its
-// schedule.
+// due; on start only the latest runs (one wake-up rather than a burst), the
+// timeline notes the skipped one, and the rest keeps its schedule.
 func TestRestartAfterDeadlinesPassed(t *testing.T) {
 	w := newWorld(t)
-	w.declare("checkout")
+	inc := w.declare("checkout")
 	w.at(0)
 	w.stop()
 	w.rec.takeNotices()
 	w.start()
 	w.at(25 * time.Minute)
-	want(t, "late", w.rec.takeNotices(), []string{
-		"14:25 alice (step 2/3, round 1)", "14:25 bob (step 2/3, round 1)",
-		"14:25 dave (step 3/3, round 1)", "14:25 #payments (step 3/3, round 1)",
+	want(t, "late", w.rec.takeNotices(), []string{"14:25 dave (step 3/3, round 1)", "14:25 #payments (step 3/3, round 1)"})
+	want(t, "timeline", w.pageEvents(inc.ID)[1:], []string{
+		"14:25 page.skipped: Skipped Page 1 (payments), step 2 of 3, round 1 of 3 (due 14:10 UTC): a later step was due too (Warroom was not running), so only the latest runs",
+		"14:25 page.escalated: Escalated to dave, #payments (step 3 of 3 of payments, round 1 of 3)",
 	})
 	w.at(30 * time.Minute)
 	want(t, "the next round on time", w.rec.takeNotices(), []string{"14:30 alice (step 1/3, round 2)"})
+}
+
+// TestDownForAnHourWakesOnce: down from before the first step to 65m, six
+// steps fell due; the latest (round 3, step 1) runs, once, as the page's
+// trigger, so PagerDuty is triggered.
+func TestDownForAnHourWakesOnce(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("checkout")
+	w.stop()
+	w.start()
+	w.at(65 * time.Minute)
+	want(t, "after an hour down", w.rec.takeNotices(), []string{"15:05 alice (step 1/3, round 3)"})
+	evs := w.pageEvents(inc.ID)
+	if len(evs) != 2 || !strings.HasPrefix(evs[0], "15:05 page.skipped: Skipped Page 1 (payments), step 1 of 3, round 1 of 3 (due 14:00 UTC); ") ||
+		evs[1] != "15:05 page.triggered: Paged alice (on call for payments-primary) (step 1 of 3 of payments, round 3 of 3)" {
+		t.Errorf("timeline: %q", evs)
+	}
+	want(t, "PagerDuty", w.rec.pdActions(), []string{"trigger warroom-inc-1"})
+	w.at(70 * time.Minute)
+	want(t, "the next step on time", w.rec.takeNotices(), []string{"15:10 alice (step 2/3, round 3)", "15:10 bob (step 2/3, round 3)"})
 }
 
 // TestStepJobRunTwice: a worker that dies after a step committed and before

@@ -51,6 +51,9 @@ const (
 	// has no Slack account Warroom can find, the channel does not exist).
 	// Data has "page", "round", "step", "recipient" and "reason".
 	EventUnreached incidents.EventKind = "page.unreached"
+	// EventSkipped: steps that fell due while Warroom was not running were
+	// skipped, as a later step was due too. Data has "skipped".
+	EventSkipped incidents.EventKind = "page.skipped"
 )
 
 // EscalateJob is JobEscalate's payload.

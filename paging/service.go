@@ -262,11 +262,45 @@ func (s *Service) handleEscalate(ctx context.Context, j jobs.Job) error {
 		if err != nil {
 			return err
 		}
-		return s.runStep(ctx, tx, ptx, p, pol, inc)
+		first := !triggered(p)
+		if err := s.skipMissed(ctx, tx, p, pol); err != nil {
+			return err
+		}
+		return s.runStep(ctx, tx, ptx, p, pol, inc, first)
 	})
 }
 
-func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page, pol *Policy, inc *incidents.Incident) error {
+// skipMissed moves p past the steps that a later step, due too, makes
+// pointless: after Warroom was down, only the latest due step runs (one
+// wake-up, not a burst of every step missed), and the timeline says which
+// were skipped.
+func (s *Service) skipMissed(ctx context.Context, tx incidents.Tx, p *Page, pol *Policy) error {
+	now := s.now()
+	var skipped []string
+	data := s.pageData(p)
+	for {
+		nr, ns, ok := pol.Next(p.Round, p.Step)
+		if !ok || pol.Deadline(p.CreatedAt, nr, ns).After(now) {
+			break
+		}
+		skipped = append(skipped, fmt.Sprintf("%s (due %s UTC)", stepName(p, pol, p.Round, p.Step),
+			pol.Deadline(p.CreatedAt, p.Round, p.Step).UTC().Format("15:04")))
+		p.Round, p.Step, p.NextAt = nr, ns, pol.Deadline(p.CreatedAt, nr, ns)
+	}
+	if len(skipped) == 0 {
+		return nil
+	}
+	s.log.WarnContext(ctx, "skipped page steps that fell due while Warroom was not running", "page", p.ID, "skipped", len(skipped))
+	data["skipped"] = skipped
+	_, err := s.inc.RecordTx(ctx, tx, p.Incident, incidents.System, incidents.Event{Kind: EventSkipped,
+		Text: fmt.Sprintf("Skipped %s: a later step was due too (Warroom was not running), so only the latest runs",
+			strings.Join(skipped, "; ")), Data: data})
+	return err
+}
+
+// runStep runs p's current step; first says whether it is the first step
+// of p to run (which triggers PagerDuty).
+func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page, pol *Policy, inc *incidents.Incident, first bool) error {
 	now := s.now()
 	round, step, due := p.Round, p.Step, p.NextAt
 	sent, err := s.notifyStep(ctx, tx, p, pol, now)
@@ -275,7 +309,7 @@ func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page,
 	}
 	notified := sent.notified
 	kind, actor := EventEscalated, incidents.System
-	if round == 0 && step == 0 {
+	if first {
 		kind, actor = EventTriggered, p.CreatedBy
 		p.State = StateTriggered
 	} else {
