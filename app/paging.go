@@ -85,7 +85,7 @@ func (a *App) wirePaging(ctx context.Context, cfg *config.Config, opts Options) 
 func PagingPolicies(cfg *config.Config) map[string]paging.Policy {
 	out := make(map[string]paging.Policy, len(cfg.EscalationPolicies))
 	for name, p := range cfg.EscalationPolicies {
-		pol := paging.Policy{Name: name, Repeat: p.Repeat}
+		pol := paging.Policy{Name: name, Repeat: p.Repeat, MinSeverity: incidents.Severity(p.MinSeverity)}
 		for _, st := range p.Steps {
 			step := paging.Step{After: st.After.D()}
 			for _, t := range st.Targets {

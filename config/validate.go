@@ -284,6 +284,9 @@ func (v *validator) policies() {
 				}
 			}
 		}
+		if p.MinSeverity != "" {
+			v.severity(at+".min_severity", p.MinSeverity)
+		}
 		if p.PagerDuty != nil {
 			v.url(at+".pagerduty.url", p.PagerDuty.URL)
 		}

@@ -287,6 +287,47 @@ func TestPagerDutyKeysAcrossPages(t *testing.T) {
 	want(t, "resolution", w.rec.pdActions()[4:], []string{"resolve warroom-inc-1", "resolve warroom-inc-1-p3"})
 }
 
+// TestMinSeverity: a sev4 of a service whose policy pages from sev2 does
+// not page (the timeline says why); raising it to sev2 pages, once.
+func TestMinSeverity(t *testing.T) {
+	w := newWorld(t)
+	inc, err := w.inc.Declare(w.ctx, incidents.DeclareInput{Title: "Reports are late", Severity: incidents.Sev4,
+		Service: "reports", Actor: "slack:U01CAROL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.at(0)
+	if pages := w.pages(inc.ID); len(pages) != 0 {
+		t.Fatalf("a sev4 was paged: %+v", pages)
+	}
+	want(t, "timeline", w.pageEvents(inc.ID), []string{
+		"14:00 page.not_paged: Not paging reports's escalation policy serious: sev4 is below its min_severity sev2",
+	})
+	w.clock.Set(t0.Add(5 * time.Minute))
+	if _, err := w.inc.SetSeverity(w.ctx, inc.ID, incidents.Sev3, "slack:U01CAROL"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.inc.SetSeverity(w.ctx, inc.ID, incidents.Sev2, "slack:U01CAROL"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.inc.SetSeverity(w.ctx, inc.ID, incidents.Sev1, "slack:U01CAROL"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(5 * time.Minute)
+	want(t, "notices", w.rec.takeNotices(), []string{"14:05 alice (step 1/3, round 1)"})
+	if pages := w.pages(inc.ID); len(pages) != 1 || pages[0].Policy != "serious" {
+		t.Errorf("pages: %+v", pages)
+	}
+	// A page by hand ignores min_severity.
+	low := w.declare("")
+	if _, err := w.inc.SetSeverity(w.ctx, low.ID, incidents.Sev4, "slack:U01CAROL"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.paging.Page(w.ctx, low.ID, paging.Target{Kind: paging.TargetService, Name: "reports"}, "slack:U01CAROL"); err != nil {
+		t.Errorf("paging a sev4 by hand: %v", err)
+	}
+}
+
 // TestRestartResumesEscalation stops Warroom in the middle of an escalation
 // and starts another on the same database: the next step fires at its
 // deadline, once, and nothing that ran runs again.

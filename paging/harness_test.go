@@ -73,6 +73,13 @@ func latePolicy() paging.Policy {
 	return p
 }
 
+// seriousPolicy pages by itself for sev2 and above only.
+func seriousPolicy() paging.Policy {
+	p := paymentsPolicy()
+	p.Name, p.MinSeverity = "serious", incidents.Sev2
+	return p
+}
+
 // onCall is a fixed rotation: alice, or nobody for "empty".
 type onCall struct{}
 
@@ -200,8 +207,8 @@ func (w *world) start() {
 	w.paging, err = paging.New(paging.Options{
 		Incidents: w.inc,
 		Pages:     st,
-		Policies:  map[string]paging.Policy{"payments": paymentsPolicy(), "db": dbPolicy(), "search": searchPolicy(), "late": latePolicy()},
-		Services:  map[string]string{"checkout": "payments", "database": "db", "catalog": "search", "billing": "payments", "ledger": "late"},
+		Policies:  map[string]paging.Policy{"payments": paymentsPolicy(), "db": dbPolicy(), "search": searchPolicy(), "late": latePolicy(), "serious": seriousPolicy()},
+		Services:  map[string]string{"checkout": "payments", "database": "db", "catalog": "search", "billing": "payments", "ledger": "late", "reports": "serious"},
 		People:    []string{"alice", "bob", "carol", "dave", "ghost"},
 		Schedules: []string{"payments-primary", "empty"},
 		OnCall:    onCall{},

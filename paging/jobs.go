@@ -54,6 +54,10 @@ const (
 	// EventSkipped: steps that fell due while Warroom was not running were
 	// skipped, as a later step was due too. Data has "skipped".
 	EventSkipped incidents.EventKind = "page.skipped"
+	// EventNotPaged: an incident was declared below its service's policy's
+	// min_severity, so no page started. Data has "policy", "target",
+	// "severity" and "min_severity".
+	EventNotPaged incidents.EventKind = "page.not_paged"
 )
 
 // EscalateJob is JobEscalate's payload.

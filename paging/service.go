@@ -97,18 +97,56 @@ func (s *Service) Listener() incidents.Listener {
 
 func (s *Service) incidentChanged(ctx context.Context, tx incidents.Tx, c incidents.Change) error {
 	if c.Before == nil && c.Has(incidents.EventDeclared) {
-		if pol, ok := s.opts.Services[c.After.Service]; ok && pol != "" {
-			_, err := s.startTx(ctx, tx, c.After, pol, Target{Kind: TargetService, Name: c.After.Service}, incidents.System)
-			return err
-		}
-		return nil
+		return s.pageServiceTx(ctx, tx, c.After, "")
 	}
 	for _, ev := range c.Events {
 		if ev.Kind == incidents.EventResolved {
 			return s.resolveTx(ctx, tx, c.After, ev.Actor)
 		}
+		if ev.Kind == incidents.EventSeverity && c.After.Status.Open() {
+			if err := s.pageServiceTx(ctx, tx, c.After, c.Before.Severity); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// pageServiceTx starts the page of inc's service's escalation policy, if
+// it has one and the policy pages for inc's severity: on declare (before
+// is ""), or when the severity was raised from before to one the policy
+// pages for and the service was not paged yet. A declaration below the
+// policy's min_severity is recorded in the timeline.
+func (s *Service) pageServiceTx(ctx context.Context, tx incidents.Tx, inc *incidents.Incident, before incidents.Severity) error {
+	name, ok := s.opts.Services[inc.Service]
+	if !ok || name == "" {
+		return nil
+	}
+	pol := s.opts.Policies[name]
+	target := Target{Kind: TargetService, Name: inc.Service}
+	if before != "" {
+		if !pol.Pages(inc.Severity) || pol.Pages(before) {
+			return nil
+		}
+		ptx, err := pageTx(tx)
+		if err != nil {
+			return err
+		}
+		pages, err := ptx.IncidentPages(ctx, inc.ID)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(pages, func(p *Page) bool { return p.Target == target }) {
+			return nil
+		}
+	} else if !pol.Pages(inc.Severity) {
+		_, err := s.inc.RecordTx(ctx, tx, inc.ID, incidents.System, incidents.Event{Kind: EventNotPaged,
+			Text: fmt.Sprintf("Not paging %s's escalation policy %s: %s is below its min_severity %s", inc.Service, name, inc.Severity, pol.MinSeverity),
+			Data: map[string]any{"policy": name, "target": target.String(), "severity": string(inc.Severity), "min_severity": string(pol.MinSeverity)}})
+		return err
+	}
+	_, err := s.startTx(ctx, tx, inc, name, target, incidents.System)
+	return err
 }
 
 // policyFor is the policy a page follows: its named policy, or for a
