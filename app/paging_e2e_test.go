@@ -274,7 +274,7 @@ func TestPageAndAckCommands(t *testing.T) {
 	if got := command("ack"); !strings.Contains(got, "Acknowledged page 1 (person:dave), page 2 (schedule:payments-primary) of INC-1") {
 		t.Errorf("ack: %q", got)
 	}
-	if got := command("ack"); !strings.Contains(got, "Nothing was paging") {
+	if got := command("ack"); !strings.Contains(got, "page 1 (person:dave) of INC-1 was already acknowledged by <@"+carol+"> at 14:02 UTC") {
 		t.Errorf("ack again: %q", got)
 	}
 	// Manual pages of people have no policy: PagerDuty and the webhook are

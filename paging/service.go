@@ -691,8 +691,9 @@ type AckResult struct {
 	Incident *incidents.Incident
 	// Acked are the pages this call acknowledged.
 	Acked []*Page
-	// Already are the asked-for pages that were acknowledged or resolved
-	// before (a double click), when Acked is empty.
+	// Already are, when Acked is empty, the asked-for page if it was
+	// acknowledged or resolved before (a double click), or for all pages
+	// the incident's pages acknowledged before (a second /incident ack).
 	Already []*Page
 }
 
@@ -729,7 +730,7 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 		now := s.now()
 		for _, p := range pages {
 			if !p.State.Open() {
-				if page != 0 {
+				if page != 0 || p.State == StateAcknowledged {
 					res.Already = append(res.Already, p)
 				}
 				continue
@@ -769,6 +770,9 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 				}
 			}
 			res.Acked = append(res.Acked, p)
+		}
+		if len(res.Acked) > 0 && page == 0 {
+			res.Already = nil // the others of a /incident ack are not news
 		}
 		if len(res.Acked) == 0 && len(res.Already) > 0 {
 			res.Incident = inc
