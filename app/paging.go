@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -62,6 +63,14 @@ func (a *App) wirePaging(ctx context.Context, cfg *config.Config, opts Options) 
 			log.WarnContext(ctx, "a page step notifies nobody in Slack: slack.bot_token is not set", "key", j.Key)
 			return nil
 		}))
+		a.Queue.Handle(paging.JobSlackWarning, jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+			var w paging.Warning
+			if err := json.Unmarshal(j.Payload, &w); err != nil {
+				return jobs.Permanent(err)
+			}
+			log.WarnContext(ctx, "page warning", "incident", w.Incident.String(), "page", w.Page, "text", w.Text)
+			return nil
+		}))
 	}
 	if n, err := a.Paging.Resume(ctx); err != nil {
 		return fmt.Errorf("resuming pages: %w", err)
@@ -76,7 +85,7 @@ func (a *App) wirePaging(ctx context.Context, cfg *config.Config, opts Options) 
 func PagingPolicies(cfg *config.Config) map[string]paging.Policy {
 	out := make(map[string]paging.Policy, len(cfg.EscalationPolicies))
 	for name, p := range cfg.EscalationPolicies {
-		pol := paging.Policy{Name: name, Repeat: p.Repeat}
+		pol := paging.Policy{Name: name, Repeat: p.Repeat, MinSeverity: incidents.Severity(p.MinSeverity)}
 		for _, st := range p.Steps {
 			step := paging.Step{After: st.After.D()}
 			for _, t := range st.Targets {
@@ -139,7 +148,7 @@ func (s pagerDutySender) SendPagerDuty(ctx context.Context, ev paging.PagerDutyE
 		RoutingKey: ev.RoutingKey, Action: pagerduty.Action(ev.Action), DedupKey: ev.DedupKey,
 		Summary: ev.Summary, Source: ev.Source, Severity: pagerduty.SeverityFor(string(ev.Severity)),
 		Component: ev.Component, Group: ev.Group, Class: ev.Class, CustomDetails: ev.Details, Links: links,
-		Timestamp: ev.Timestamp,
+		Timestamp: ev.Timestamp, ClientURL: ev.ClientURL,
 	})
 	return err
 }
@@ -161,9 +170,11 @@ func PagePayload(ev paging.PageEvent) webhook.PagePayload {
 		Event: string(ev.Event),
 		At:    ev.At,
 		Incident: webhook.PageIncident{ID: int64(ev.Incident), Title: ev.Title, Severity: ev.Severity,
-			Service: ev.Service, Status: ev.Status, URL: ev.URL},
+			Service: ev.Service, Status: ev.Status, URL: ev.URL, ChannelID: ev.ChannelID,
+			ChannelURL: paging.ChannelURL(ev.ChannelID), Lead: ev.Lead},
 		Page: webhook.PageInfo{ID: ev.Page, State: string(ev.State), Policy: ev.Policy, Step: ev.Step, Round: ev.Round,
-			Targets: ev.Targets, People: ev.Notified, DedupKey: ev.DedupKey, AcknowledgedBy: actorName(ev.AckedBy)},
+			Targets: ev.Targets, People: ev.People, Channels: ev.Channels, DedupKey: ev.DedupKey,
+			AcknowledgedBy: actorName(ev.AckedBy)},
 	}
 	if ev.ChannelName != "" {
 		p.Incident.Channel = "#" + ev.ChannelName

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/warroomhq/warroom/integrations/webhook"
 	"github.com/warroomhq/warroom/internal/pagerdutyfake"
 	"github.com/warroomhq/warroom/internal/sandbox"
+	"github.com/warroomhq/warroom/internal/slackfake"
 	"github.com/warroomhq/warroom/internal/webhookfake"
 	"github.com/warroomhq/warroom/paging"
 )
@@ -27,13 +29,20 @@ type pagingE2E struct {
 
 func newPagingE2E(t *testing.T) *pagingE2E {
 	t.Helper()
+	return newPagingE2EAt(t, time.Time{})
+}
+
+// newPagingE2EAt starts the clock at start (zero: the sandbox's default,
+// in alice's first week on call).
+func newPagingE2EAt(t *testing.T, start time.Time) *pagingE2E {
+	t.Helper()
 	e := &pagingE2E{t: t, ctx: context.Background()}
 	now := func() time.Time { return e.sb.Clock.Now() }
 	e.pd = pagerdutyfake.New(pagerdutyfake.WithClock(now))
 	t.Cleanup(e.pd.Close)
 	e.wh = webhookfake.New(webhookfake.WithSecret([]byte("pager-webhook-secret")), webhookfake.WithClock(now))
 	t.Cleanup(e.wh.Close)
-	sb, err := sandbox.New(e.ctx, sandbox.Options{Dir: t.TempDir(), Env: map[string]string{
+	sb, err := sandbox.New(e.ctx, sandbox.Options{Dir: t.TempDir(), Start: start, Env: map[string]string{
 		"PAGERDUTY_ROUTING_KEY": pagerdutyfake.RoutingKey,
 		"WARROOM_PAGERDUTY_URL": e.pd.URL(),
 		"PAGER_WEBHOOK_URL":     e.wh.URL(),
@@ -265,13 +274,152 @@ func TestPageAndAckCommands(t *testing.T) {
 	if got := command("ack"); !strings.Contains(got, "Acknowledged page 1 (person:dave), page 2 (schedule:payments-primary) of INC-1") {
 		t.Errorf("ack: %q", got)
 	}
-	if got := command("ack"); !strings.Contains(got, "Nothing was paging") {
+	if got := command("ack"); !strings.Contains(got, "page 1 (person:dave) of INC-1 was already acknowledged by <@"+carol+"> at 14:02 UTC") {
 		t.Errorf("ack again: %q", got)
 	}
 	// Manual pages of people have no policy: PagerDuty and the webhook are
 	// the policies'.
 	if n := len(e.pd.Events()) + len(e.wh.Requests()); n != 0 {
 		t.Errorf("%d PagerDuty or webhook calls for manual pages", n)
+	}
+}
+
+// TestUnreachablePersonIsToldInTheChannelAndEscalates: carol, on call in
+// the third week, has only an email that no Slack user has. Her notice
+// fails for good: the channel is warned and step 2 runs at once instead of
+// 10 minutes later.
+func TestUnreachablePersonIsToldInTheChannelAndEscalates(t *testing.T) {
+	e := newPagingE2EAt(t, time.Date(2026, 11, 17, 14, 2, 0, 0, time.UTC))
+	carol := e.sb.Users["carol"]
+	e.sb.Slack.AddUser(slackfake.User{ID: carol, Name: "carol", Email: "carol@elsewhere.example.com"})
+	inc, err := e.sb.App.Incidents.Declare(e.ctx, incidents.DeclareInput{Title: "Checkout is down", Severity: incidents.Sev1,
+		Service: "checkout", Actor: incidents.SlackActor(e.sb.Users["alice"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	inc, _ = e.sb.App.Incidents.Get(e.ctx, inc.ID)
+	warnings := messagesWith(e, inc.ChannelID, ":warning:")
+	if len(warnings) != 2 ||
+		warnings[0] != ":warning: Page 1 (payments), step 1 of 3, round 1 of 3 could not notify carol: no Slack user has the email of carol. Escalating to step 2 now." ||
+		!strings.HasPrefix(warnings[1], ":warning: Page 1 (payments), step 2 of 3, round 1 of 3 could not notify carol") {
+		t.Errorf("warnings in the channel: %q", warnings)
+	}
+	if got := e.dms(e.sb.Users["bob"]); len(got) != 1 || !strings.Contains(got[0], "step 2 of 3 of payments") {
+		t.Errorf("bob's direct messages, at once: %q", got)
+	}
+	if got := e.dms(e.sb.Users["dave"]); got != nil {
+		t.Errorf("dave was paged: bob was reached at step 2, so step 3 keeps its time: %q", got)
+	}
+	evs, _ := e.sb.App.Incidents.Timeline(e.ctx, inc.ID)
+	var unreached int
+	for _, ev := range evs {
+		if ev.Kind == paging.EventUnreached {
+			unreached++
+		}
+	}
+	if unreached != 2 {
+		t.Errorf("%d page.unreached events, want 2", unreached)
+	}
+}
+
+// TestPagerDutyAndWebhookPayloads checks what a receiver gets for a page:
+// the service as PagerDuty's source, the page's start as its timestamp,
+// the lead and the channel in the details, links to the channel and to
+// the API; and in the webhook, the channel, the lead and plain people.
+func TestPagerDutyAndWebhookPayloads(t *testing.T) {
+	e := newPagingE2E(t)
+	start := e.sb.Clock.Now()
+	alice := e.sb.Users["alice"]
+	inc, err := e.sb.App.Incidents.Declare(e.ctx, incidents.DeclareInput{Title: "Checkout is down", Severity: incidents.Sev1,
+		Service: "checkout", Lead: alice, Actor: incidents.SlackActor(alice)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	inc, _ = e.sb.App.Incidents.Get(e.ctx, inc.ID)
+	accepted := e.pd.Accepted("warroom-inc-1")
+	if len(accepted) != 1 {
+		t.Fatalf("PagerDuty events: %+v", e.pd.Events())
+	}
+	var trigger struct {
+		Payload struct {
+			Source        string         `json:"source"`
+			Timestamp     string         `json:"timestamp"`
+			CustomDetails map[string]any `json:"custom_details"`
+		} `json:"payload"`
+		Links     []struct{ Href, Text string } `json:"links"`
+		Client    string                        `json:"client"`
+		ClientURL string                        `json:"client_url"`
+	}
+	if err := json.Unmarshal(accepted[0].Body, &trigger); err != nil {
+		t.Fatal(err)
+	}
+	channelURL := "https://slack.com/app_redirect?channel=" + inc.ChannelID
+	apiURL := "https://warroom.example.com/api/incidents/INC-1"
+	if ts, err := time.Parse(time.RFC3339, trigger.Payload.Timestamp); err != nil || !ts.Equal(start) || trigger.Payload.Source != "checkout" {
+		t.Errorf("source %q, timestamp %q; want checkout, %s", trigger.Payload.Source, trigger.Payload.Timestamp, start)
+	}
+	d := trigger.Payload.CustomDetails
+	if d["incident"] != "INC-1" || d["severity"] != "sev1" || d["service"] != "checkout" || d["lead"] != alice ||
+		d["channel"] != "#"+inc.ChannelName {
+		t.Errorf("custom_details: %v", d)
+	}
+	if len(trigger.Links) != 2 || trigger.Links[0].Href != channelURL || trigger.Links[1].Href != apiURL ||
+		trigger.Client != "Warroom" || trigger.ClientURL != channelURL {
+		t.Errorf("links %+v, client %q %q", trigger.Links, trigger.Client, trigger.ClientURL)
+	}
+
+	var body webhook.PagePayload
+	if ds := e.wh.Deliveries(); len(ds) != 1 || ds[0].Decode(&body) != nil {
+		t.Fatalf("webhook deliveries: %+v", ds)
+	}
+	if body.Incident.URL != apiURL || body.Incident.ChannelURL != channelURL || body.Incident.ChannelID != inc.ChannelID ||
+		body.Incident.Channel != "#"+inc.ChannelName || body.Incident.Lead != alice {
+		t.Errorf("webhook incident: %+v", body.Incident)
+	}
+	if strings.Join(body.Page.People, ",") != "alice" || len(body.Page.Channels) != 0 {
+		t.Errorf("webhook people %q, channels %q", body.Page.People, body.Page.Channels)
+	}
+}
+
+// TestRepageAfterAcknowledgementOpensANewPagerDutyAlert: a trigger with
+// the incident's key would be merged into its acknowledged alert and wake
+// nobody; the new page gets an alert of its own.
+func TestRepageAfterAcknowledgementOpensANewPagerDutyAlert(t *testing.T) {
+	e := newPagingE2E(t)
+	start := e.sb.Clock.Now()
+	bob := incidents.SlackActor(e.sb.Users["bob"])
+	inc, err := e.sb.App.Incidents.Declare(e.ctx, incidents.DeclareInput{Title: "Checkout is down", Severity: incidents.Sev1,
+		Service: "checkout", Actor: bob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	e.sb.Clock.Set(start.Add(3 * time.Minute))
+	if _, err := e.sb.App.Paging.Acknowledge(e.ctx, inc.ID, 0, bob); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	e.sb.Clock.Set(start.Add(40 * time.Minute))
+	if _, err := e.sb.App.Paging.Page(e.ctx, inc.ID, paging.Target{Kind: paging.TargetService, Name: "checkout"}, bob); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if st := e.pd.State("warroom-inc-1"); st != pagerdutyfake.State("acknowledged") {
+		t.Errorf("the first alert: %s", st)
+	}
+	if st := e.pd.State("warroom-inc-1-p2"); st != pagerdutyfake.State("triggered") {
+		t.Errorf("the new page's alert: %s (events %+v)", st, e.pd.Events())
+	}
+	if _, err := e.sb.App.Incidents.Resolve(e.ctx, inc.ID, "", bob); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	for _, key := range []string{"warroom-inc-1", "warroom-inc-1-p2"} {
+		if st := e.pd.State(key); st != pagerdutyfake.State("resolved") {
+			t.Errorf("%s after the resolution: %s", key, st)
+		}
 	}
 }
 

@@ -31,6 +31,9 @@ type Pager interface {
 	Page(ctx context.Context, id incidents.ID, target paging.Target, actor incidents.Actor) (*paging.Page, error)
 	Acknowledge(ctx context.Context, id incidents.ID, page int64, actor incidents.Actor) (paging.AckResult, error)
 	Get(ctx context.Context, page int64) (*paging.Page, error)
+	// NoticeFailed records that a notice cannot be delivered, warns the
+	// channel and escalates when the step reached nobody.
+	NoticeFailed(ctx context.Context, key string, n paging.SlackNotice, reason string) error
 }
 
 // channelWait is how long a page notice waits for the incident's channel
@@ -53,6 +56,31 @@ func (b *Bot) RegisterPagingJobs(q interface {
 	Handle(kind string, h jobs.Handler)
 }) {
 	q.Handle(paging.JobNotifySlack, jobs.HandlerFunc(b.runPageNotice))
+	q.Handle(paging.JobSlackWarning, jobs.HandlerFunc(b.runPageWarning))
+}
+
+// runPageWarning posts a page's warning (a step reached nobody, a notice
+// could not be delivered) in the incident's channel, once.
+func (b *Bot) runPageWarning(ctx context.Context, j jobs.Job) error {
+	w, err := decode[paging.Warning](j)
+	if err != nil {
+		return err
+	}
+	inc, err := b.opts.Incidents.Get(ctx, w.Incident)
+	if err != nil {
+		return notFoundIsPermanent(err)
+	}
+	if inc.ChannelID == "" {
+		if b.now().Sub(j.CreatedAt) < channelWait {
+			return jobs.Defer(2*time.Second, nil)
+		}
+		b.log.WarnContext(ctx, "a page warning has no channel to go to", "incident", inc.ID.String(), "key", j.Key)
+		return nil // the timeline has it
+	}
+	text := ":warning: " + cutMrkdwn(Escape(w.Text), maxPostText)
+	_, err = b.postOnce(ctx, message{key: j.Key, incident: inc.ID, channel: inc.ChannelID, text: text,
+		blocks: []slack.Block{section(text)}})
+	return err
 }
 
 func (b *Bot) runPage(ctx context.Context, r *Request) (Reply, error) {
@@ -220,12 +248,40 @@ func (b *Bot) runPageNotice(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return err
 	}
+	err = b.pageNotice(ctx, j, n)
+	if jobs.IsPermanent(err) && b.pager != nil && !errors.Is(err, errPageGone) {
+		// No retry will deliver it: paging tells the channel, and
+		// escalates if nobody of the step can be reached.
+		if ferr := b.pager.NoticeFailed(ctx, j.Key, n, noticeReason(err)); ferr != nil {
+			return ferr
+		}
+	}
+	return err
+}
+
+// errPageGone is a notice's page or incident that does not exist.
+var errPageGone = errors.New("the page or its incident does not exist")
+
+// noticeReason is why a notice failed, for people.
+func noticeReason(err error) string {
+	if code := slackError(err); code != "" {
+		return "Slack answered " + code
+	}
+	return err.Error()
+}
+
+// pageNotice sends one notice; see runPageNotice.
+func (b *Bot) pageNotice(ctx context.Context, j jobs.Job, n paging.SlackNotice) error {
+	var err error
+	if err != nil {
+		return err
+	}
 	if b.pager == nil {
 		return jobs.Permanent(errors.New("paging is not enabled in the Slack adapter"))
 	}
 	p, err := b.pager.Get(ctx, n.Page)
 	if errors.Is(err, paging.ErrNotFound) {
-		return jobs.Permanent(err)
+		return jobs.Permanent(fmt.Errorf("%w: %w", errPageGone, err))
 	}
 	if err != nil {
 		return err
@@ -235,8 +291,11 @@ func (b *Bot) runPageNotice(ctx context.Context, j jobs.Job) error {
 		return nil
 	}
 	inc, err := b.opts.Incidents.Get(ctx, n.Incident)
+	if errors.Is(err, incidents.ErrNotFound) {
+		return jobs.Permanent(fmt.Errorf("%w: %w", errPageGone, err))
+	}
 	if err != nil {
-		return notFoundIsPermanent(err)
+		return err
 	}
 	if inc.ChannelID == "" && b.now().Sub(j.CreatedAt) < channelWait {
 		return jobs.Defer(2*time.Second, nil)
@@ -320,11 +379,11 @@ func (b *Bot) pageUser(ctx context.Context, n paging.SlackNotice) (string, error
 	p, ok := b.opts.People[n.Person]
 	switch {
 	case !ok:
-		return "", jobs.Permanent(fmt.Errorf("page %d: %q is not a configured person", n.Page, n.Person))
+		return "", jobs.Permanent(fmt.Errorf("%s is not in people", n.Person))
 	case p.Slack != "":
 		return p.Slack, nil
 	case p.Email == "":
-		return "", jobs.Permanent(fmt.Errorf("page %d: %s has neither a Slack ID nor an email", n.Page, n.Person))
+		return "", jobs.Permanent(fmt.Errorf("%s has neither a Slack ID nor an email in people", n.Person))
 	}
 	var u *slack.User
 	err := b.call(ctx, "users.lookupByEmail", "", func(ctx context.Context) (err error) {
@@ -332,7 +391,7 @@ func (b *Bot) pageUser(ctx context.Context, n paging.SlackNotice) (string, error
 		return err
 	})
 	if isSlackError(err, "users_not_found") {
-		return "", jobs.Permanent(fmt.Errorf("page %d: no Slack user has the email of %s", n.Page, n.Person))
+		return "", jobs.Permanent(fmt.Errorf("no Slack user has the email of %s", n.Person))
 	}
 	if err != nil {
 		return "", err

@@ -208,6 +208,9 @@ type EscalationPolicy struct {
 	PagerDuty *PagerDuty `yaml:"pagerduty"`
 	// Webhook, when it has a URL, also POSTs each page.
 	Webhook *Webhook `yaml:"webhook"`
+	// MinSeverity, when set, is the lowest severity (sev1..sev4) that
+	// starts a page on declare; empty pages every severity.
+	MinSeverity string `yaml:"min_severity"`
 }
 
 // Step is one step of an escalation policy.

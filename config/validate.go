@@ -284,11 +284,18 @@ func (v *validator) policies() {
 				}
 			}
 		}
+		if p.MinSeverity != "" {
+			v.severity(at+".min_severity", p.MinSeverity)
+		}
 		if p.PagerDuty != nil {
 			v.url(at+".pagerduty.url", p.PagerDuty.URL)
 		}
 		if p.Webhook != nil {
 			v.url(at+".webhook.url", p.Webhook.URL)
+			if p.Webhook.URL != "" && !p.Webhook.Secret.IsSet() {
+				// Every delivery is signed: without a key each one would fail.
+				v.add(at+".webhook", "a webhook with a url needs a secret to sign its deliveries (leave both empty to turn it off)")
+			}
 		}
 		v.c.EscalationPolicies[name] = p
 	}

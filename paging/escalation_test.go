@@ -3,7 +3,9 @@ package paging_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,8 +183,19 @@ func TestPagerDutyAndWebhookOncePerPage(t *testing.T) {
 	})
 	trigger := w.rec.pd[0]
 	if trigger.RoutingKey != "R0UTINGKEY" || trigger.URL != "http://pagerduty.invalid/v2/enqueue" ||
-		trigger.Summary != "INC-1 [sev1] Checkout is down" || trigger.Severity != incidents.Sev1 || trigger.Component != "checkout" {
+		trigger.Summary != "INC-1 [sev1] Checkout is down" || trigger.Severity != incidents.Sev1 || trigger.Component != "checkout" ||
+		trigger.Source != "checkout" || !trigger.Timestamp.Equal(t0) {
 		t.Errorf("trigger: %+v", trigger)
+	}
+	if len(trigger.Links) != 1 || trigger.Links[0].URL != "https://warroom.example.com/api/incidents/INC-1" ||
+		trigger.ClientURL != trigger.Links[0].URL {
+		t.Errorf("trigger's links (no channel yet): %+v, %q", trigger.Links, trigger.ClientURL)
+	}
+	if got := w.rec.webhooks[1].Event.People; !slices.Equal(got, []string{"alice", "bob"}) {
+		t.Errorf("webhook people: %q", got)
+	}
+	if got := w.rec.webhooks[2].Event; !slices.Equal(got.People, []string{"dave"}) || !slices.Equal(got.Channels, []string{"#payments"}) {
+		t.Errorf("webhook people %q and channels %q", got.People, got.Channels)
 	}
 	want(t, "webhooks", w.rec.webhookEvents(), []string{
 		"page.triggered", "page.escalated", "page.escalated", "page.acknowledged", "page.resolved",
@@ -204,6 +217,114 @@ func TestPagerDutyAndWebhookOncePerPage(t *testing.T) {
 	}
 	if got := w.rec.webhooks[3].Event; got.AckedBy != "slack:U01DAVE" || got.State != paging.StateAcknowledged || got.AckedAt.IsZero() {
 		t.Errorf("acknowledgement webhook: %+v", got)
+	}
+}
+
+// TestAcknowledgeBeforeTheFirstStepTellsNobody: a page acknowledged (and
+// resolved) before its first step ran never triggered PagerDuty nor the
+// webhook, so they get no acknowledge or resolve either.
+func TestAcknowledgeBeforeTheFirstStepTellsNobody(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("ledger")
+	w.at(2 * time.Minute)
+	if res, err := w.paging.Acknowledge(w.ctx, inc.ID, 0, "slack:U01BOB"); err != nil || len(res.Acked) != 1 {
+		t.Fatalf("acknowledging: %+v, %v", res, err)
+	}
+	w.clock.Set(t0.Add(3 * time.Minute))
+	if _, err := w.inc.Resolve(w.ctx, inc.ID, "", "slack:U01BOB"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(time.Hour)
+	want(t, "PagerDuty", w.rec.pdActions(), nil)
+	want(t, "webhooks", w.rec.webhookEvents(), nil)
+	want(t, "notices", w.rec.takeNotices(), nil)
+}
+
+// TestPagerDutyKeysAcrossPages: two pages through PagerDuty share the
+// incident's alert, which is acknowledged only once neither escalates; a
+// page started after that alert was acknowledged gets an alert of its own,
+// so that its trigger wakes someone.
+func TestPagerDutyKeysAcrossPages(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("checkout")
+	if _, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetService, Name: "billing"}, "slack:U01BOB"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(0)
+	want(t, "triggers", w.rec.pdActions(), []string{"trigger warroom-inc-1", "trigger warroom-inc-1"})
+
+	// Page 1 is acknowledged; page 2 still escalates: the alert stays.
+	w.clock.Set(t0.Add(5 * time.Minute))
+	if _, err := w.paging.Acknowledge(w.ctx, inc.ID, 1, "slack:U01ALICE"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(5 * time.Minute)
+	want(t, "after page 1's acknowledgement", w.rec.pdActions()[2:], nil)
+	w.clock.Set(t0.Add(6 * time.Minute))
+	if _, err := w.paging.Acknowledge(w.ctx, inc.ID, 2, "slack:U01ALICE"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(6 * time.Minute)
+	want(t, "after page 2's", w.rec.pdActions()[2:], []string{"acknowledge warroom-inc-1"})
+
+	// Paging the service again: the incident's alert is acknowledged, so
+	// this page triggers one of its own, and acknowledges it alone.
+	w.clock.Set(t0.Add(7 * time.Minute))
+	if _, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetService, Name: "checkout"}, "slack:U01BOB"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(7 * time.Minute)
+	want(t, "the new page", w.rec.pdActions()[3:], []string{"trigger warroom-inc-1-p3"})
+	if ev := w.rec.webhooks[len(w.rec.webhooks)-1].Event; ev.Page != 3 || ev.DedupKey != "warroom-inc-1-p3" {
+		t.Errorf("webhook of the new page: %+v", ev)
+	}
+	w.clock.Set(t0.Add(30 * time.Minute))
+	if _, err := w.inc.Resolve(w.ctx, inc.ID, "", "slack:U01BOB"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(30 * time.Minute)
+	// One resolve per alert.
+	want(t, "resolution", w.rec.pdActions()[4:], []string{"resolve warroom-inc-1", "resolve warroom-inc-1-p3"})
+}
+
+// TestMinSeverity: a sev4 of a service whose policy pages from sev2 does
+// not page (the timeline says why); raising it to sev2 pages, once.
+func TestMinSeverity(t *testing.T) {
+	w := newWorld(t)
+	inc, err := w.inc.Declare(w.ctx, incidents.DeclareInput{Title: "Reports are late", Severity: incidents.Sev4,
+		Service: "reports", Actor: "slack:U01CAROL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.at(0)
+	if pages := w.pages(inc.ID); len(pages) != 0 {
+		t.Fatalf("a sev4 was paged: %+v", pages)
+	}
+	want(t, "timeline", w.pageEvents(inc.ID), []string{
+		"14:00 page.not_paged: Not paging reports's escalation policy serious: sev4 is below its min_severity sev2",
+	})
+	w.clock.Set(t0.Add(5 * time.Minute))
+	if _, err := w.inc.SetSeverity(w.ctx, inc.ID, incidents.Sev3, "slack:U01CAROL"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.inc.SetSeverity(w.ctx, inc.ID, incidents.Sev2, "slack:U01CAROL"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.inc.SetSeverity(w.ctx, inc.ID, incidents.Sev1, "slack:U01CAROL"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(5 * time.Minute)
+	want(t, "notices", w.rec.takeNotices(), []string{"14:05 alice (step 1/3, round 1)"})
+	if pages := w.pages(inc.ID); len(pages) != 1 || pages[0].Policy != "serious" {
+		t.Errorf("pages: %+v", pages)
+	}
+	// A page by hand ignores min_severity.
+	low := w.declare("")
+	if _, err := w.inc.SetSeverity(w.ctx, low.ID, incidents.Sev4, "slack:U01CAROL"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.paging.Page(w.ctx, low.ID, paging.Target{Kind: paging.TargetService, Name: "reports"}, "slack:U01CAROL"); err != nil {
+		t.Errorf("paging a sev4 by hand: %v", err)
 	}
 }
 
@@ -236,22 +357,43 @@ func TestRestartResumesEscalation(t *testing.T) {
 }
 
 // TestRestartAfterDeadlinesPassed: Warroom was down while two steps fell
-// due; on start both run, in order, none skipped, and the rest keeps its
-// schedule.
+// due; on start only the latest runs (one wake-up rather than a burst), the
+// timeline notes the skipped one, and the rest keeps its schedule.
 func TestRestartAfterDeadlinesPassed(t *testing.T) {
 	w := newWorld(t)
-	w.declare("checkout")
+	inc := w.declare("checkout")
 	w.at(0)
 	w.stop()
 	w.rec.takeNotices()
 	w.start()
 	w.at(25 * time.Minute)
-	want(t, "late", w.rec.takeNotices(), []string{
-		"14:25 alice (step 2/3, round 1)", "14:25 bob (step 2/3, round 1)",
-		"14:25 dave (step 3/3, round 1)", "14:25 #payments (step 3/3, round 1)",
+	want(t, "late", w.rec.takeNotices(), []string{"14:25 dave (step 3/3, round 1)", "14:25 #payments (step 3/3, round 1)"})
+	want(t, "timeline", w.pageEvents(inc.ID)[1:], []string{
+		"14:25 page.skipped: Skipped Page 1 (payments), step 2 of 3, round 1 of 3 (due 14:10 UTC): a later step was due too (Warroom was not running), so only the latest runs",
+		"14:25 page.escalated: Escalated to dave, #payments (step 3 of 3 of payments, round 1 of 3)",
 	})
 	w.at(30 * time.Minute)
 	want(t, "the next round on time", w.rec.takeNotices(), []string{"14:30 alice (step 1/3, round 2)"})
+}
+
+// TestDownForAnHourWakesOnce: down from before the first step to 65m, six
+// steps fell due; the latest (round 3, step 1) runs, once, as the page's
+// trigger, so PagerDuty is triggered.
+func TestDownForAnHourWakesOnce(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("checkout")
+	w.stop()
+	w.start()
+	w.at(65 * time.Minute)
+	want(t, "after an hour down", w.rec.takeNotices(), []string{"15:05 alice (step 1/3, round 3)"})
+	evs := w.pageEvents(inc.ID)
+	if len(evs) != 2 || !strings.HasPrefix(evs[0], "15:05 page.skipped: Skipped Page 1 (payments), step 1 of 3, round 1 of 3 (due 14:00 UTC); ") ||
+		evs[1] != "15:05 page.triggered: Paged alice (on call for payments-primary) (step 1 of 3 of payments, round 3 of 3)" {
+		t.Errorf("timeline: %q", evs)
+	}
+	want(t, "PagerDuty", w.rec.pdActions(), []string{"trigger warroom-inc-1"})
+	w.at(70 * time.Minute)
+	want(t, "the next step on time", w.rec.takeNotices(), []string{"15:10 alice (step 2/3, round 3)", "15:10 bob (step 2/3, round 3)"})
 }
 
 // TestStepJobRunTwice: a worker that dies after a step committed and before
@@ -292,17 +434,81 @@ type handlerMap func(kind string, h jobs.Handler)
 
 func (f handlerMap) Handle(kind string, h jobs.Handler) { f(kind, h) }
 
-func TestNobodyOnCallIsRecorded(t *testing.T) {
+// TestStepThatReachesNobodyWarnsAndEscalatesNow: the first step of db
+// names a schedule with nobody on call, so the channel is warned and the
+// second step runs at once; ghost, its only recipient, cannot be notified,
+// so the third runs at once too. The next round keeps its time.
+func TestStepThatReachesNobodyWarnsAndEscalatesNow(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("database")
+	w.at(0)
+	want(t, "notices", w.rec.takeNotices(), []string{
+		"14:00 bob (step 3/3, round 1)", "14:00 #db (step 3/3, round 1)",
+	})
+	want(t, "warnings", w.rec.takeWarnings(), []string{
+		"page:1:r0:s0:nobody: Page 1 (db), step 1 of 3, round 1 of 2 reached nobody on call for empty. Escalating to step 2 now.",
+		"page:1:r0:s1:person:ghost:failed: Page 1 (db), step 2 of 3, round 1 of 2 could not notify ghost: ghost has no Slack account. Escalating to step 3 now.",
+	})
+	want(t, "timeline", w.pageEvents(inc.ID), []string{
+		"14:00 page.triggered: Paged nobody on call for empty (step 1 of 3 of db, round 1 of 2)",
+		"14:00 page.escalated: Escalated to ghost (step 2 of 3 of db, round 1 of 2)",
+		"14:00 page.unreached: Page 1 (db), step 2 of 3, round 1 of 2 could not notify ghost: ghost has no Slack account. Escalating to step 3 now.",
+		"14:00 page.escalated: Escalated to bob, #db (step 3 of 3 of db, round 1 of 2)",
+	})
+	// The second round starts on time, 30m after the page, and rushes
+	// through the steps that reach nobody again.
+	w.at(30*time.Minute - time.Second)
+	want(t, "before the second round", w.rec.takeNotices(), nil)
+	w.at(30 * time.Minute)
+	want(t, "second round", w.rec.takeNotices(), []string{
+		"14:30 bob (step 3/3, round 2)", "14:30 #db (step 3/3, round 2)",
+	})
+	if got := w.rec.takeWarnings(); len(got) != 2 {
+		t.Errorf("second round's warnings: %q", got)
+	}
+	if w.pending() {
+		t.Error("jobs pending after the last round")
+	}
+	// A notice that fails again (a retried job) is told once.
+	if err := w.paging.NoticeFailed(w.ctx, "page:1:r0:s1:person:ghost", paging.SlackNotice{Page: 1, Incident: inc.ID, Policy: "db",
+		Round: 0, Step: 1, Person: "ghost", Recipients: []string{"person:ghost"}}, "again"); err != nil {
+		t.Fatal(err)
+	}
+	w.at(31 * time.Minute)
+	want(t, "after a second failure of the same notice", w.rec.takeWarnings(), nil)
+}
+
+// TestStepPartlyUnreachedWarnsAndKeepsItsTime: one target of a step names
+// nobody, another is notified: the channel is told, and the next step
+// keeps its deadline.
+func TestStepPartlyUnreachedWarnsAndKeepsItsTime(t *testing.T) {
 	w := newWorld(t)
 	inc := w.declare("")
-	if _, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetSchedule, Name: "empty"}, "slack:U01BOB"); err != nil {
+	if _, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetService, Name: "catalog"}, "slack:U01BOB"); err != nil {
 		t.Fatal(err)
 	}
 	w.at(0)
-	want(t, "notices", w.rec.takeNotices(), nil)
-	want(t, "timeline", w.pageEvents(inc.ID), []string{
-		"14:00 page.triggered: Paged nobody on call for empty",
+	want(t, "notices", w.rec.takeNotices(), []string{"14:00 bob (step 1/2, round 1)"})
+	want(t, "warnings", w.rec.takeWarnings(), []string{
+		"page:1:r0:s0:nobody: Page 1 (search), step 1 of 2 reached nobody on call for empty. The step's other targets were notified.",
 	})
+	w.at(10*time.Minute - time.Second)
+	want(t, "before 10m", w.rec.takeNotices(), nil)
+	w.at(10 * time.Minute)
+	want(t, "at 10m", w.rec.takeNotices(), []string{"14:10 dave (step 2/2, round 1)"})
+}
+
+func TestPagingAScheduleWithNobodyOnCallIsRefused(t *testing.T) {
+	w := newWorld(t)
+	inc := w.declare("")
+	var ve *incidents.ValidationError
+	_, err := w.paging.Page(w.ctx, inc.ID, paging.Target{Kind: paging.TargetSchedule, Name: "empty"}, "slack:U01BOB")
+	if !errors.As(err, &ve) || ve.Msg != "Nobody is on call for empty now: page a person or a service instead." {
+		t.Fatalf("paging a schedule with nobody on call: %v", err)
+	}
+	if pages := w.pages(inc.ID); len(pages) != 0 {
+		t.Errorf("pages: %+v", pages)
+	}
 }
 
 func TestManualPages(t *testing.T) {
@@ -364,7 +570,8 @@ func TestPayloadsAreJSON(t *testing.T) {
 	if err := json.Unmarshal(info.Payload, &n); err != nil {
 		t.Fatal(err)
 	}
-	if n != (paging.SlackNotice{Page: 1, Incident: 1, Policy: "payments", Rounds: 3, Steps: 3, Person: "alice", Via: "schedule:payments-primary"}) {
+	if !reflect.DeepEqual(n, paging.SlackNotice{Page: 1, Incident: 1, Policy: "payments", Rounds: 3, Steps: 3, Person: "alice",
+		Via: "schedule:payments-primary", Recipients: []string{"person:alice"}}) {
 		t.Errorf("notice: %+v", n)
 	}
 	if info.Kind != paging.JobNotifySlack {

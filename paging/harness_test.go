@@ -3,6 +3,7 @@ package paging_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -39,6 +40,46 @@ func paymentsPolicy() paging.Policy {
 	}
 }
 
+// dbPolicy's first step names a schedule with nobody on call, and its
+// second ghost, whom the tests' Slack cannot notify.
+func dbPolicy() paging.Policy {
+	return paging.Policy{
+		Name:   "db",
+		Repeat: 1,
+		Steps: []paging.Step{
+			{After: 0, Targets: []paging.Target{{Kind: paging.TargetSchedule, Name: "empty"}}},
+			{After: 10 * time.Minute, Targets: []paging.Target{{Kind: paging.TargetPerson, Name: "ghost"}}},
+			{After: 20 * time.Minute, Targets: []paging.Target{{Kind: paging.TargetPerson, Name: "bob"}, {Kind: paging.TargetChannel, Name: "#db"}}},
+		},
+	}
+}
+
+// searchPolicy's first step reaches bob but not the empty schedule.
+func searchPolicy() paging.Policy {
+	return paging.Policy{
+		Name: "search",
+		Steps: []paging.Step{
+			{After: 0, Targets: []paging.Target{{Kind: paging.TargetSchedule, Name: "empty"}, {Kind: paging.TargetPerson, Name: "bob"}}},
+			{After: 10 * time.Minute, Targets: []paging.Target{{Kind: paging.TargetPerson, Name: "dave"}}},
+		},
+	}
+}
+
+// latePolicy's only step runs 5 minutes after the page starts.
+func latePolicy() paging.Policy {
+	p := paymentsPolicy()
+	p.Name, p.Repeat = "late", 0
+	p.Steps = []paging.Step{{After: 5 * time.Minute, Targets: []paging.Target{{Kind: paging.TargetPerson, Name: "bob"}}}}
+	return p
+}
+
+// seriousPolicy pages by itself for sev2 and above only.
+func seriousPolicy() paging.Policy {
+	p := paymentsPolicy()
+	p.Name, p.MinSeverity = "serious", incidents.Sev2
+	return p
+}
+
 // onCall is a fixed rotation: alice, or nobody for "empty".
 type onCall struct{}
 
@@ -58,6 +99,16 @@ type recorder struct {
 	notices  []notice
 	pd       []paging.PagerDutyEvent
 	webhooks []webhookCall
+	warnings []string // "key: text"
+}
+
+// takeWarnings returns the channel warnings posted since the last call.
+func (r *recorder) takeWarnings() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.warnings
+	r.warnings = nil
+	return out
 }
 
 type notice struct {
@@ -156,9 +207,9 @@ func (w *world) start() {
 	w.paging, err = paging.New(paging.Options{
 		Incidents: w.inc,
 		Pages:     st,
-		Policies:  map[string]paging.Policy{"payments": paymentsPolicy()},
-		Services:  map[string]string{"checkout": "payments"},
-		People:    []string{"alice", "bob", "carol", "dave"},
+		Policies:  map[string]paging.Policy{"payments": paymentsPolicy(), "db": dbPolicy(), "search": searchPolicy(), "late": latePolicy(), "serious": seriousPolicy()},
+		Services:  map[string]string{"checkout": "payments", "database": "db", "catalog": "search", "billing": "payments", "ledger": "late", "reports": "serious"},
+		People:    []string{"alice", "bob", "carol", "dave", "ghost"},
 		Schedules: []string{"payments-primary", "empty"},
 		OnCall:    onCall{},
 		PagerDuty: w.rec,
@@ -178,9 +229,26 @@ func (w *world) start() {
 		if err := json.Unmarshal(j.Payload, &n); err != nil {
 			return jobs.Permanent(err)
 		}
+		if n.Person == "ghost" {
+			// As the Slack adapter does with a person it cannot find.
+			if err := w.paging.NoticeFailed(w.ctx, j.Key, n, "ghost has no Slack account"); err != nil {
+				return err
+			}
+			return jobs.Permanent(errors.New("ghost has no Slack account"))
+		}
 		w.rec.mu.Lock()
 		defer w.rec.mu.Unlock()
 		w.rec.notices = append(w.rec.notices, notice{At: w.clock.Now(), SlackNotice: n})
+		return nil
+	}))
+	w.queue.Handle(paging.JobSlackWarning, jobs.HandlerFunc(func(_ context.Context, j jobs.Job) error {
+		var wa paging.Warning
+		if err := json.Unmarshal(j.Payload, &wa); err != nil {
+			return jobs.Permanent(err)
+		}
+		w.rec.mu.Lock()
+		defer w.rec.mu.Unlock()
+		w.rec.warnings = append(w.rec.warnings, j.Key+": "+wa.Text)
 		return nil
 	}))
 }

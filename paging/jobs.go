@@ -24,7 +24,20 @@ const (
 	// "page:<id>:webhook:<event>[:r<round>:s<step>]"; the key is the
 	// delivery ID.
 	JobWebhook = "page.webhook"
+	// JobSlackWarning posts a warning in the incident's channel: a step
+	// reached nobody, or a notice could not be delivered. The Slack adapter
+	// runs it. Key: "page:<id>:r<round>:s<step>:nobody" or
+	// "<notice key>:failed".
+	JobSlackWarning = "page.warning"
 )
+
+// Warning is JobSlackWarning's payload. Text is plain text (the Slack
+// adapter escapes it).
+type Warning struct {
+	Page     int64        `json:"page"`
+	Incident incidents.ID `json:"incident"`
+	Text     string       `json:"text"`
+}
 
 // Timeline event kinds of pages. Data has "page", "policy", "target" and,
 // for the steps, "round", "step", "steps", "notified" (who, as text) and
@@ -34,6 +47,17 @@ const (
 	EventEscalated    incidents.EventKind = "page.escalated"
 	EventAcknowledged incidents.EventKind = "page.acknowledged"
 	EventResolved     incidents.EventKind = "page.resolved"
+	// EventUnreached: a notice of a step could not be delivered (the person
+	// has no Slack account Warroom can find, the channel does not exist).
+	// Data has "page", "round", "step", "recipient" and "reason".
+	EventUnreached incidents.EventKind = "page.unreached"
+	// EventSkipped: steps that fell due while Warroom was not running were
+	// skipped, as a later step was due too. Data has "skipped".
+	EventSkipped incidents.EventKind = "page.skipped"
+	// EventNotPaged: an incident was declared below its service's policy's
+	// min_severity, so no page started. Data has "policy", "target",
+	// "severity" and "min_severity".
+	EventNotPaged incidents.EventKind = "page.not_paged"
 )
 
 // EscalateJob is JobEscalate's payload.
@@ -59,6 +83,10 @@ type SlackNotice struct {
 	// Via is the target that named the recipient ("schedule:payments-primary"),
 	// when it is not the recipient itself.
 	Via string `json:"via,omitempty"`
+	// Recipients are all the recipients of the step ("person:alice",
+	// "channel:#payments"), this one included: when none of them can be
+	// notified, the page escalates at once.
+	Recipients []string `json:"recipients,omitempty"`
 }
 
 // PagerDutyJob is JobPagerDuty's payload. The routing key is not in it: the
@@ -68,6 +96,9 @@ type PagerDutyJob struct {
 	Incident incidents.ID `json:"incident"`
 	Policy   string       `json:"policy"`
 	Action   string       `json:"action"` // trigger, acknowledge, resolve
+	// DedupKey is the page's PagerDuty dedup key (DedupKey or
+	// PageDedupKey); empty in jobs queued before it was added: DedupKey.
+	DedupKey string `json:"dedup_key,omitempty"`
 }
 
 // The PagerDuty actions.
@@ -106,15 +137,21 @@ type PageEvent struct {
 	Target string `json:"target"`
 	// Round and Step (1-based) are those of the step that ran
 	// (triggered, escalated); Targets are its targets as configured and
-	// Notified whom they named.
+	// Notified whom they named, as text for people. People are the people
+	// notified, plain (configured names; Slack user IDs of people paged by
+	// hand), and Channels the channels.
 	Round    int      `json:"round,omitempty"`
 	Step     int      `json:"step,omitempty"`
 	Targets  []string `json:"targets,omitempty"`
 	Notified []string `json:"notified,omitempty"`
+	People   []string `json:"people,omitempty"`
+	Channels []string `json:"channels,omitempty"`
+	// Lead is the incident's lead (a Slack user ID), when it has one.
+	Lead string `json:"lead,omitempty"`
 	// AckedBy and AckedAt are set once the page is acknowledged.
 	AckedBy incidents.Actor `json:"acked_by,omitempty"`
 	AckedAt time.Time       `json:"acked_at,omitzero"`
-	// DedupKey is the incident's PagerDuty dedup key.
+	// DedupKey is the page's PagerDuty dedup key.
 	DedupKey string `json:"dedup_key"`
 }
 
@@ -124,7 +161,7 @@ type PagerDutyEvent struct {
 	URL        string // events endpoint; "" is PagerDuty's
 	RoutingKey string // secret
 	Action     string // trigger, acknowledge, resolve
-	DedupKey   string // "warroom-inc-<id>": one PagerDuty incident per Warroom incident
+	DedupKey   string // "warroom-inc-<id>", or "warroom-inc-<id>-p<page>" (see PageDedupKey)
 	Summary    string
 	Source     string
 	Severity   incidents.Severity
@@ -134,6 +171,9 @@ type PagerDutyEvent struct {
 	Details    map[string]any
 	Links      []incidents.Link
 	Timestamp  time.Time
+	// ClientURL is where PagerDuty's "View in Warroom" link goes: the
+	// incident's Slack channel, or else its API URL.
+	ClientURL string
 }
 
 // PagerDutySender sends PagerDuty events. Its errors say what the job

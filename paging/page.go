@@ -137,6 +137,16 @@ type Policy struct {
 	PagerDuty PagerDutyConfig
 	// Webhook, when it has a URL, also POSTs each page event.
 	Webhook WebhookConfig
+	// MinSeverity, when set, is the lowest severity of an incident that
+	// the policy pages for by itself (on declare, or when the severity is
+	// raised to it); "" pages every severity. A page by hand ignores it.
+	MinSeverity incidents.Severity
+}
+
+// Pages reports whether the policy pages by itself for an incident of
+// severity sev.
+func (p *Policy) Pages(sev incidents.Severity) bool {
+	return p.MinSeverity == "" || sev.AtLeast(p.MinSeverity)
 }
 
 // Step is one step of a policy.
@@ -208,6 +218,9 @@ func (p *Policy) Check() error {
 	}
 	if p.Repeat < 0 {
 		return fmt.Errorf("escalation policy %s: repeat %d is negative", p.Name, p.Repeat)
+	}
+	if p.MinSeverity != "" && !p.MinSeverity.Valid() {
+		return fmt.Errorf("escalation policy %s: min_severity %q is not a severity", p.Name, p.MinSeverity)
 	}
 	if !slices.IsSortedFunc(p.Steps, func(a, b Step) int { return cmp.Compare(a.After, b.After) }) {
 		return fmt.Errorf("escalation policy %s: steps must be in the order of their after", p.Name)

@@ -97,18 +97,56 @@ func (s *Service) Listener() incidents.Listener {
 
 func (s *Service) incidentChanged(ctx context.Context, tx incidents.Tx, c incidents.Change) error {
 	if c.Before == nil && c.Has(incidents.EventDeclared) {
-		if pol, ok := s.opts.Services[c.After.Service]; ok && pol != "" {
-			_, err := s.startTx(ctx, tx, c.After, pol, Target{Kind: TargetService, Name: c.After.Service}, incidents.System)
-			return err
-		}
-		return nil
+		return s.pageServiceTx(ctx, tx, c.After, "")
 	}
 	for _, ev := range c.Events {
 		if ev.Kind == incidents.EventResolved {
 			return s.resolveTx(ctx, tx, c.After, ev.Actor)
 		}
+		if ev.Kind == incidents.EventSeverity && c.After.Status.Open() {
+			if err := s.pageServiceTx(ctx, tx, c.After, c.Before.Severity); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// pageServiceTx starts the page of inc's service's escalation policy, if
+// it has one and the policy pages for inc's severity: on declare (before
+// is ""), or when the severity was raised from before to one the policy
+// pages for and the service was not paged yet. A declaration below the
+// policy's min_severity is recorded in the timeline.
+func (s *Service) pageServiceTx(ctx context.Context, tx incidents.Tx, inc *incidents.Incident, before incidents.Severity) error {
+	name, ok := s.opts.Services[inc.Service]
+	if !ok || name == "" {
+		return nil
+	}
+	pol := s.opts.Policies[name]
+	target := Target{Kind: TargetService, Name: inc.Service}
+	if before != "" {
+		if !pol.Pages(inc.Severity) || pol.Pages(before) {
+			return nil
+		}
+		ptx, err := pageTx(tx)
+		if err != nil {
+			return err
+		}
+		pages, err := ptx.IncidentPages(ctx, inc.ID)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(pages, func(p *Page) bool { return p.Target == target }) {
+			return nil
+		}
+	} else if !pol.Pages(inc.Severity) {
+		_, err := s.inc.RecordTx(ctx, tx, inc.ID, incidents.System, incidents.Event{Kind: EventNotPaged,
+			Text: fmt.Sprintf("Not paging %s's escalation policy %s: %s is below its min_severity %s", inc.Service, name, inc.Severity, pol.MinSeverity),
+			Data: map[string]any{"policy": name, "target": target.String(), "severity": string(inc.Severity), "min_severity": string(pol.MinSeverity)}})
+		return err
+	}
+	_, err := s.startTx(ctx, tx, inc, name, target, incidents.System)
+	return err
 }
 
 // policyFor is the policy a page follows: its named policy, or for a
@@ -186,7 +224,14 @@ func (s *Service) Page(ctx context.Context, id incidents.ID, target Target, acto
 			return nil, &incidents.ValidationError{Field: "target",
 				Msg: fmt.Sprintf("The service %s has no escalation_policy to page.", target.Name)}
 		}
-	case TargetPerson, TargetUser, TargetSchedule:
+	case TargetSchedule:
+		// Refused at once rather than started to reach nobody.
+		_, err := s.onCall(ctx, target.Name, s.now())
+		if errors.Is(err, ErrNobodyOnCall) || errors.Is(err, ErrUnknownSchedule) {
+			return nil, &incidents.ValidationError{Field: "target",
+				Msg: fmt.Sprintf("Nobody is on call for %s now: page a person or a service instead.", target.Name)}
+		}
+	case TargetPerson, TargetUser:
 	default:
 		return nil, &incidents.ValidationError{Field: "target", Msg: fmt.Sprintf("%s cannot be paged; page a person, a schedule or a service.", target)}
 	}
@@ -255,19 +300,54 @@ func (s *Service) handleEscalate(ctx context.Context, j jobs.Job) error {
 		if err != nil {
 			return err
 		}
-		return s.runStep(ctx, tx, ptx, p, pol, inc)
+		first := !triggered(p)
+		if err := s.skipMissed(ctx, tx, p, pol); err != nil {
+			return err
+		}
+		return s.runStep(ctx, tx, ptx, p, pol, inc, first)
 	})
 }
 
-func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page, pol *Policy, inc *incidents.Incident) error {
+// skipMissed moves p past the steps that a later step, due too, makes
+// pointless: after Warroom was down, only the latest due step runs (one
+// wake-up, not a burst of every step missed), and the timeline says which
+// were skipped.
+func (s *Service) skipMissed(ctx context.Context, tx incidents.Tx, p *Page, pol *Policy) error {
+	now := s.now()
+	var skipped []string
+	data := s.pageData(p)
+	for {
+		nr, ns, ok := pol.Next(p.Round, p.Step)
+		if !ok || pol.Deadline(p.CreatedAt, nr, ns).After(now) {
+			break
+		}
+		skipped = append(skipped, fmt.Sprintf("%s (due %s UTC)", stepName(p, pol, p.Round, p.Step),
+			pol.Deadline(p.CreatedAt, p.Round, p.Step).UTC().Format("15:04")))
+		p.Round, p.Step, p.NextAt = nr, ns, pol.Deadline(p.CreatedAt, nr, ns)
+	}
+	if len(skipped) == 0 {
+		return nil
+	}
+	s.log.WarnContext(ctx, "skipped page steps that fell due while Warroom was not running", "page", p.ID, "skipped", len(skipped))
+	data["skipped"] = skipped
+	_, err := s.inc.RecordTx(ctx, tx, p.Incident, incidents.System, incidents.Event{Kind: EventSkipped,
+		Text: fmt.Sprintf("Skipped %s: a later step was due too (Warroom was not running), so only the latest runs",
+			strings.Join(skipped, "; ")), Data: data})
+	return err
+}
+
+// runStep runs p's current step; first says whether it is the first step
+// of p to run (which triggers PagerDuty).
+func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page, pol *Policy, inc *incidents.Incident, first bool) error {
 	now := s.now()
 	round, step, due := p.Round, p.Step, p.NextAt
-	notified, err := s.notifyStep(ctx, tx, p, pol, now)
+	sent, err := s.notifyStep(ctx, tx, p, pol, now)
 	if err != nil {
 		return err
 	}
+	notified := sent.notified
 	kind, actor := EventEscalated, incidents.System
-	if round == 0 && step == 0 {
+	if first {
 		kind, actor = EventTriggered, p.CreatedBy
 		p.State = StateTriggered
 	} else {
@@ -275,6 +355,11 @@ func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page,
 	}
 	if nr, ns, ok := pol.Next(round, step); ok {
 		p.Round, p.Step, p.NextAt = nr, ns, pol.Deadline(p.CreatedAt, nr, ns)
+		if len(sent.recipients) == 0 && nr == round && p.NextAt.After(now) {
+			// The step reached nobody: waiting out its delay would only
+			// leave the incident unanswered for longer.
+			p.NextAt = now
+		}
 	} else {
 		// Past the last step: no job matches the page any more.
 		p.Step, p.NextAt = len(pol.Steps), time.Time{}
@@ -300,18 +385,140 @@ func (s *Service) runStep(ctx context.Context, tx incidents.Tx, ptx Tx, p *Page,
 	if _, err := s.inc.RecordTx(ctx, tx, p.Incident, actor, incidents.Event{Kind: kind, Text: text, Data: data}); err != nil {
 		return err
 	}
-	if kind == EventTriggered {
-		if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyTrigger); err != nil {
+	if len(sent.unreached) > 0 {
+		warning := fmt.Sprintf("%s reached %s.", stepName(p, pol, round, step), strings.Join(sent.unreached, ", "))
+		if len(sent.recipients) > 0 {
+			warning += " The step's other targets were notified."
+		} else {
+			warning += " " + s.whatNext(p, round)
+		}
+		if err := s.warn(ctx, tx, p, stepKey(p.ID, round, step)+":nobody", warning); err != nil {
 			return err
 		}
 	}
-	return s.enqueueWebhook(ctx, tx, p, pol, inc, kind, now, func(ev *PageEvent) {
+	pages, err := ptx.IncidentPages(ctx, p.Incident)
+	if err != nil {
+		return err
+	}
+	key := s.pagerDutyKey(p, pages)
+	if kind == EventTriggered {
+		if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyTrigger, key); err != nil {
+			return err
+		}
+	}
+	return s.enqueueWebhook(ctx, tx, p, pol, inc, kind, now, key, func(ev *PageEvent) {
 		ev.Round, ev.Step = round+1, step+1
 		for _, t := range pol.Steps[step].Targets {
 			ev.Targets = append(ev.Targets, t.String())
 		}
-		ev.Notified = notified
+		ev.Notified, ev.People, ev.Channels = notified, sent.people, sent.channels
 	}, fmt.Sprintf(":r%d:s%d", round, step))
+}
+
+// stepName names a step of a page for people: "Page 1 (payments), step 1
+// of 3, round 1 of 3", or "Page 2 (schedule:db)" for a page by hand.
+func stepName(p *Page, pol *Policy, round, step int) string {
+	label := p.Label()
+	name := strings.ToUpper(label[:1]) + label[1:]
+	if p.Policy == "" {
+		return name
+	}
+	name += fmt.Sprintf(", step %d of %d", step+1, len(pol.Steps))
+	if pol.Repeat > 0 {
+		name += fmt.Sprintf(", round %d of %d", round+1, pol.Repeat+1)
+	}
+	return name
+}
+
+// whatNext says what p does next, after a step of round that reached
+// nobody.
+func (s *Service) whatNext(p *Page, round int) string {
+	switch {
+	case p.NextAt.IsZero():
+		return "Nobody else will be paged: page someone with /incident page."
+	case !p.NextAt.After(s.now()):
+		return fmt.Sprintf("Escalating to step %d now.", p.Step+1)
+	case p.Round != round:
+		return fmt.Sprintf("The steps run again from %s UTC.", p.NextAt.UTC().Format("15:04"))
+	}
+	return fmt.Sprintf("Step %d runs at %s UTC.", p.Step+1, p.NextAt.UTC().Format("15:04"))
+}
+
+// NoticeFailed is what the Slack adapter calls when a notice of a page
+// cannot be delivered and no retry will change that (key is the notice's
+// job key): the timeline records it, the incident's channel is warned, and
+// when no recipient of the step could be notified and the page still waits
+// for its next step, that step runs now. Calling it again for the same
+// notice does nothing.
+func (s *Service) NoticeFailed(ctx context.Context, key string, n SlackNotice, reason string) error {
+	return s.inc.InTx(ctx, func(tx incidents.Tx) error {
+		ptx, err := pageTx(tx)
+		if err != nil {
+			return err
+		}
+		p, err := ptx.Page(ctx, n.Page)
+		if err != nil {
+			return err
+		}
+		pol, err := s.policyFor(p)
+		if err != nil {
+			return err
+		}
+		if told, err := ptx.HasJob(ctx, key+":failed"); err != nil || told {
+			return err
+		}
+		now := s.now()
+		recipient := n.Person + n.User + n.Channel
+		where := stepName(p, pol, n.Round, n.Step)
+		escalate := false
+		if p.State.Open() && p.Round == n.Round && p.Step == n.Step+1 && p.NextAt.After(now) && len(n.Recipients) > 0 {
+			// Escalate when this is the last recipient of the step to fail.
+			escalate = true
+			for _, r := range n.Recipients {
+				k := NoticeKey(p.ID, n.Round, n.Step, r)
+				if k == key {
+					continue
+				}
+				failed, err := ptx.HasJob(ctx, k+":failed")
+				if err != nil {
+					return err
+				}
+				escalate = escalate && failed
+			}
+		}
+		text := fmt.Sprintf("%s could not notify %s: %s.", where, recipient, strings.TrimSuffix(reason, "."))
+		if escalate {
+			p.NextAt, p.UpdatedAt = now, now
+			if err := ptx.UpdatePage(ctx, p); err != nil {
+				return err
+			}
+			if _, err := ptx.RescheduleJob(ctx, stepKey(p.ID, p.Round, p.Step), now); err != nil {
+				return err
+			}
+			text += " " + s.whatNext(p, n.Round)
+		}
+		payload, err := json.Marshal(Warning{Page: p.ID, Incident: p.Incident, Text: text})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Enqueue(ctx, jobs.NewJob{Kind: JobSlackWarning, Key: key + ":failed", Payload: payload}); err != nil {
+			return err
+		}
+		data := s.pageData(p)
+		data["round"], data["step"], data["recipient"], data["reason"] = n.Round+1, n.Step+1, recipient, reason
+		_, err = s.inc.RecordTx(ctx, tx, p.Incident, incidents.System, incidents.Event{Kind: EventUnreached, Text: text, Data: data})
+		return err
+	})
+}
+
+// warn enqueues a warning for the incident's channel, once per key.
+func (s *Service) warn(ctx context.Context, tx incidents.Tx, p *Page, key, text string) error {
+	payload, err := json.Marshal(Warning{Page: p.ID, Incident: p.Incident, Text: text})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Enqueue(ctx, jobs.NewJob{Kind: JobSlackWarning, Key: key, Payload: payload})
+	return err
 }
 
 // stepText says what a step did, for the timeline.
@@ -333,11 +540,24 @@ func stepText(p *Page, pol *Policy, kind incidents.EventKind, round, step int, n
 	return fmt.Sprintf("Escalated to %s (%s)", who, where)
 }
 
+// stepNotices is what notifyStep did: whom it notified, as text for the
+// timeline; the recipients it enqueued a notice for; and the targets that
+// named nobody, as text.
+type stepNotices struct {
+	notified   []string
+	recipients []string
+	unreached  []string
+	// people are the people notified, plain: configured names, or Slack
+	// user IDs for users paged by hand; channels the channels.
+	people, channels []string
+}
+
 // notifyStep enqueues a Slack notice for each recipient of p's current step
 // (a schedule's on-call person, a person, a user, a channel; each once) and
-// returns who they are, as text.
-func (s *Service) notifyStep(ctx context.Context, tx incidents.Tx, p *Page, pol *Policy, now time.Time) ([]string, error) {
-	var notified []string
+// says whom it notified and which targets reached nobody.
+func (s *Service) notifyStep(ctx context.Context, tx incidents.Tx, p *Page, pol *Policy, now time.Time) (stepNotices, error) {
+	var out stepNotices
+	var notices []SlackNotice
 	seen := map[string]bool{}
 	for _, t := range pol.Steps[p.Step].Targets {
 		n := SlackNotice{Page: p.ID, Incident: p.Incident, Policy: p.Policy, Round: p.Round, Rounds: pol.Repeat + 1,
@@ -348,15 +568,16 @@ func (s *Service) notifyStep(ctx context.Context, tx incidents.Tx, p *Page, pol 
 			person, err := s.onCall(ctx, t.Name, now)
 			if errors.Is(err, ErrNobodyOnCall) || errors.Is(err, ErrUnknownSchedule) {
 				s.log.WarnContext(ctx, "nobody to page on a schedule", "page", p.ID, "schedule", t.Name, "err", err)
-				if errors.Is(err, ErrNobodyOnCall) {
-					notified = append(notified, "nobody on call for "+t.Name)
-				} else {
-					notified = append(notified, "nobody (unknown schedule "+t.Name+")")
+				what := "nobody on call for " + t.Name
+				if !errors.Is(err, ErrNobodyOnCall) {
+					what = "nobody (unknown schedule " + t.Name + ")"
 				}
+				out.notified = append(out.notified, what)
+				out.unreached = append(out.unreached, what)
 				continue
 			}
 			if err != nil {
-				return nil, fmt.Errorf("who is on call for %s: %w", t.Name, err)
+				return stepNotices{}, fmt.Errorf("who is on call for %s: %w", t.Name, err)
 			}
 			n.Person, n.Via = person, t.String()
 			recipient, shown = "person:"+person, fmt.Sprintf("%s (on call for %s)", person, t.Name)
@@ -373,17 +594,33 @@ func (s *Service) notifyStep(ctx context.Context, tx incidents.Tx, p *Page, pol 
 			continue
 		}
 		seen[recipient] = true
-		notified = append(notified, shown)
+		if n.Channel != "" {
+			out.channels = append(out.channels, n.Channel)
+		} else {
+			out.people = append(out.people, n.Person+n.User)
+		}
+		out.notified = append(out.notified, shown)
+		out.recipients = append(out.recipients, recipient)
+		notices = append(notices, n)
+	}
+	for i, n := range notices {
+		n.Recipients = out.recipients
 		payload, err := json.Marshal(n)
 		if err != nil {
-			return nil, err
+			return stepNotices{}, err
 		}
-		if _, err := tx.Enqueue(ctx, jobs.NewJob{Kind: JobNotifySlack, Key: stepKey(p.ID, p.Round, p.Step) + ":" + recipient,
+		if _, err := tx.Enqueue(ctx, jobs.NewJob{Kind: JobNotifySlack, Key: NoticeKey(p.ID, p.Round, p.Step, out.recipients[i]),
 			Payload: payload}); err != nil {
-			return nil, err
+			return stepNotices{}, err
 		}
 	}
-	return notified, nil
+	return out, nil
+}
+
+// NoticeKey is the key of the JobNotifySlack job of one recipient
+// ("person:alice", "channel:#payments") of one step of a page.
+func NoticeKey(page int64, round, step int, recipient string) string {
+	return stepKey(page, round, step) + ":" + recipient
 }
 
 func (s *Service) onCall(ctx context.Context, schedule string, at time.Time) (string, error) {
@@ -410,6 +647,7 @@ func (s *Service) resolveTx(ctx context.Context, tx incidents.Tx, inc *incidents
 		return err
 	}
 	now := s.now()
+	resolved := map[string]bool{} // PagerDuty keys resolved
 	for _, p := range pages {
 		if p.State == StateResolved {
 			continue
@@ -430,10 +668,17 @@ func (s *Service) resolveTx(ctx context.Context, tx incidents.Tx, inc *incidents
 			s.log.WarnContext(ctx, "resolving a page of a policy no longer configured", "page", p.ID, "err", err)
 			continue
 		}
-		if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyResolve); err != nil {
-			return err
+		if !triggered(p) {
+			continue // PagerDuty and the webhook never heard of it
 		}
-		if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventResolved, now, nil, ""); err != nil {
+		key := s.pagerDutyKey(p, pages)
+		if !resolved[key] {
+			resolved[key] = true
+			if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyResolve, key); err != nil {
+				return err
+			}
+		}
+		if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventResolved, now, key, nil, ""); err != nil {
 			return err
 		}
 	}
@@ -446,8 +691,9 @@ type AckResult struct {
 	Incident *incidents.Incident
 	// Acked are the pages this call acknowledged.
 	Acked []*Page
-	// Already are the asked-for pages that were acknowledged or resolved
-	// before (a double click), when Acked is empty.
+	// Already are, when Acked is empty, the asked-for page if it was
+	// acknowledged or resolved before (a double click), or for all pages
+	// the incident's pages acknowledged before (a second /incident ack).
 	Already []*Page
 }
 
@@ -473,6 +719,7 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 		if err != nil {
 			return err
 		}
+		all := pages
 		if page != 0 {
 			i := slices.IndexFunc(pages, func(p *Page) bool { return p.ID == page })
 			if i < 0 {
@@ -483,7 +730,7 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 		now := s.now()
 		for _, p := range pages {
 			if !p.State.Open() {
-				if page != 0 {
+				if page != 0 || p.State == StateAcknowledged {
 					res.Already = append(res.Already, p)
 				}
 				continue
@@ -505,15 +752,27 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 			pol, err := s.policyFor(p)
 			if err != nil {
 				s.log.WarnContext(ctx, "acknowledging a page of a policy no longer configured", "page", p.ID, "err", err)
-			} else {
-				if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyAcknowledge); err != nil {
-					return err
+			} else if triggered(p) {
+				key := s.pagerDutyKey(p, all)
+				// The alert is acknowledged once no open page of the
+				// incident holds it: another page still escalating with
+				// the same key must keep waking people.
+				held := slices.ContainsFunc(all, func(q *Page) bool {
+					return q.ID != p.ID && q.State.Open() && s.usesPagerDuty(q) && s.pagerDutyKey(q, all) == key
+				})
+				if !held {
+					if err := s.enqueuePagerDuty(ctx, tx, p, pol, PagerDutyAcknowledge, key); err != nil {
+						return err
+					}
 				}
-				if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventAcknowledged, now, nil, ""); err != nil {
+				if err := s.enqueueWebhook(ctx, tx, p, pol, inc, EventAcknowledged, now, key, nil, ""); err != nil {
 					return err
 				}
 			}
 			res.Acked = append(res.Acked, p)
+		}
+		if len(res.Acked) > 0 && page == 0 {
+			res.Already = nil // the others of a /incident ack are not news
 		}
 		if len(res.Acked) == 0 && len(res.Already) > 0 {
 			res.Incident = inc

@@ -3,6 +3,7 @@ package paging
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/warroomhq/warroom/incidents"
 )
@@ -29,6 +30,13 @@ type Tx interface {
 	// Paging cancels the next step of a page that stops, so that the queue
 	// holds no work that would only find the page over.
 	CancelJob(ctx context.Context, key string) (bool, error)
+	// RescheduleJob moves the pending job with key to run at at, and
+	// reports whether there was one. Paging brings a page's next step
+	// forward when the current one reached nobody.
+	RescheduleJob(ctx context.Context, key string, at time.Time) (bool, error)
+	// HasJob reports whether a job with key was ever enqueued (and not yet
+	// pruned).
+	HasJob(ctx context.Context, key string) (bool, error)
 }
 
 // Store reads pages outside a transaction.

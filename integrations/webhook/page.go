@@ -19,9 +19,10 @@ const (
 //	  "event": "page.triggered",
 //	  "incident": {"id": 42, "title": "Checkout is down", "severity": "sev1",
 //	    "service": "checkout", "status": "investigating",
-//	    "url": "https://acme.slack.com/archives/C042", "channel": "#inc-42-checkout"},
+//	    "url": "https://warroom.example.com/api/incidents/INC-42", "channel": "#inc-42-checkout",
+//	    "channel_id": "C042", "channel_url": "https://slack.com/app_redirect?channel=C042"},
 //	  "page": {"id": 7, "state": "triggered", "policy": "payments", "step": 1,
-//	    "round": 1, "targets": ["person:alice"], "dedup_key": "warroom-inc-42"},
+//	    "round": 1, "targets": ["person:alice"], "people": ["alice"], "dedup_key": "warroom-inc-42"},
 //	  "at": "2026-11-21T10:00:00Z"
 //	}
 //
@@ -43,9 +44,16 @@ type PageIncident struct {
 	Severity string `json:"severity"` // sev1..sev4
 	Service  string `json:"service,omitempty"`
 	Status   string `json:"status"` // investigating, identified, monitoring, resolved
-	// URL links to the incident: its Slack channel, when it has one.
+	// URL is the incident in Warroom's JSON API, when Warroom has a
+	// public URL.
 	URL     string `json:"url,omitempty"`
 	Channel string `json:"channel,omitempty"` // "#name"
+	// ChannelID and ChannelURL are the incident's Slack channel and a link
+	// that opens it (https://slack.com/app_redirect?channel=<id>).
+	ChannelID  string `json:"channel_id,omitempty"`
+	ChannelURL string `json:"channel_url,omitempty"`
+	// Lead is the incident lead's Slack user ID, when it has one.
+	Lead string `json:"lead,omitempty"`
 }
 
 // PageInfo is the page and where its escalation stands.
@@ -60,9 +68,12 @@ type PageInfo struct {
 	Step  int `json:"step"`
 	Round int `json:"round"`
 	// Targets are the step's targets as configured ("schedule:x",
-	// "person:bob", "channel:#ops"); People are whom they resolved to.
-	Targets []string `json:"targets"`
-	People  []string `json:"people,omitempty"`
+	// "person:bob", "channel:#ops"); People are the people they resolved
+	// to and who were notified (names from the configuration's people, or
+	// Slack user IDs of people paged by hand), Channels the channels.
+	Targets  []string `json:"targets"`
+	People   []string `json:"people,omitempty"`
+	Channels []string `json:"channels,omitempty"`
 	// DedupKey is the PagerDuty dedup key of the incident's pages
 	// ("warroom-inc-<id>"), so that a receiver can correlate both.
 	DedupKey string `json:"dedup_key,omitempty"`

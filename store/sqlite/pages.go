@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/paging"
@@ -128,6 +129,30 @@ func (t *txn) CancelJob(ctx context.Context, key string) (bool, error) {
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// RescheduleJob moves the pending job with key to run at at.
+func (t *txn) RescheduleJob(ctx context.Context, key string, at time.Time) (bool, error) {
+	res, err := t.db().ExecContext(ctx, `UPDATE jobs SET run_at = ?, updated_at = ? WHERE idem_key = ? AND state = 'pending'`,
+		ms(at), ms(t.s.now()), key)
+	if err != nil {
+		return false, fmt.Errorf("rescheduling job %s: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// HasJob reports whether a job with key exists, in any state.
+func (t *txn) HasJob(ctx context.Context, key string) (bool, error) {
+	var one int
+	err := t.db().QueryRowContext(ctx, `SELECT 1 FROM jobs WHERE idem_key = ?`, key).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("looking for job %s: %w", key, err)
+	}
+	return true, nil
 }
 
 // Page reads one page, or an error wrapping paging.ErrNotFound.
