@@ -41,6 +41,7 @@ var commands = map[string]command{
 	"digest":       {"print the incident review digest (also while serve runs)", cmdDigest},
 	"postmortem":   {"write an incident's postmortem draft, or lint a postmortem", cmdPostmortem},
 	"oncall":       {"show who is on call, and who would be paged for a service", cmdOncall},
+	"loadtest":     {"fire alert webhooks at a running Warroom and report throughput", cmdLoadtest},
 }
 
 // exitError carries an exit code other than 1.
