@@ -43,6 +43,25 @@
 // Slack requests through the fake's Driver; Digest runs `warroom digest
 // --format json` on the database, and CLI any other subcommand.
 //
+// Helpers for what tests send and read: AlertmanagerBody builds alert
+// webhook bodies; Incidents, Timeline and Alerts read the JSON API into
+// Incident, TimelineEvent and IncidentAlerts; Buttons and FindButton find
+// the buttons of the messages the Slack fake holds, and Click clicks one
+// as its user would (a block_actions interaction).
+//
+// # Faults
+//
+// The fakes' own fault injection works as it does in unit tests
+// (Slack.FailNext and Slack.SetFaultFunc, with a Fault.Delay for a slow
+// Slack; GitHub.FailNext; PagerDuty.FailNext; Webhook.FailNext). Warroom
+// reaches the GitHub fake through a proxy, so that SetGitHubLatency can
+// make GitHub slow (the call is carried out at once, its answer is late).
+// Every fake runs on the wall clock, as the process does.
+//
+// With WARROOM_E2E_KEEP=1 in the environment, a failed test's config,
+// database and log are copied to a directory that is kept (its path is
+// logged), for a look with sqlite3.
+//
 // The methods that end in a test failure (API, Command, Interaction, Event,
 // Click, Digest, CLI, Restart, Stop, Kill) must be called from the test's
 // goroutine; PostAlerts and HTTP return errors instead and may be called

@@ -107,9 +107,10 @@ type Warroom struct {
 	// Env is the process's environment, besides PATH, HOME and TMPDIR.
 	Env map[string]string
 
-	t      testing.TB
-	args   []string
-	client *http.Client
+	t           testing.TB
+	args        []string
+	githubProxy *latencyProxy // between Warroom and the GitHub fake
+	client      *http.Client
 
 	mu      sync.Mutex
 	addr    string // host:port the process listens on; kept across restarts
@@ -151,6 +152,7 @@ func Start(t testing.TB, opts Options) *Warroom {
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second}},
 	}
+	w.githubProxy = newLatencyProxy(w.GitHub.URL())
 	t.Cleanup(w.cleanup)
 	w.Env = map[string]string{
 		"SLACK_BOT_TOKEN":        w.Slack.Token(),
@@ -158,7 +160,7 @@ func Start(t testing.TB, opts Options) *Warroom {
 		"SLACK_APP_TOKEN":        "",
 		"WARROOM_SLACK_API_URL":  w.Slack.APIURL(),
 		"GITHUB_TOKEN":           w.GitHub.Token(),
-		"WARROOM_GITHUB_API_URL": w.GitHub.APIURL(),
+		"WARROOM_GITHUB_API_URL": w.githubProxy.srv.URL + githubfake.APIPrefix + "/",
 		"WARROOM_WEBHOOK_TOKEN":  WebhookToken,
 		"WARROOM_API_TOKEN":      APIToken,
 		"PAGERDUTY_ROUTING_KEY":  pagerdutyfake.RoutingKey,
@@ -461,11 +463,17 @@ func (w *Warroom) cleanup() {
 			logs = "...\n" + logs[len(logs)-max:]
 		}
 		w.t.Logf("e2e: warroom's log (%s):\n%s", w.LogPath, logs)
+		if os.Getenv("WARROOM_E2E_KEEP") != "" {
+			if dir, err := os.MkdirTemp("", "warroom-e2e-failed-"); err == nil && os.CopyFS(dir, os.DirFS(w.Dir)) == nil {
+				w.t.Logf("e2e: WARROOM_E2E_KEEP: the config, database and log are kept in %s", dir)
+			}
+		}
 	}
 	if w.logFile != nil {
 		w.logFile.Close()
 	}
 	w.Slack.Close()
+	w.githubProxy.srv.Close()
 	w.GitHub.Close()
 	w.PagerDuty.Close()
 	w.Webhook.Close()

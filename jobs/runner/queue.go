@@ -200,6 +200,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	handlers, kinds := q.handlerSet()
 	run := q.runs.Add(1)
 	n := q.opts.Workers
+	q.takeBackOrphans(ctx)
 
 	// Handlers' contexts outlive ctx by the shutdown grace.
 	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
