@@ -136,9 +136,10 @@ func metric(t testing.TB, w *Warroom, name string) map[string]float64 {
 }
 
 // quietFor is how long the state must stay the same to count as settled:
-// longer than Warroom's pacing of posts to one Slack channel (one a
-// second), so that a post held back by it is waited for.
-const quietFor = 1200 * time.Millisecond
+// well beyond Warroom's pacing of posts to one Slack channel (one a
+// second), so that a post held back by it is waited for, even on a busy
+// machine.
+const quietFor = 2 * time.Second
 
 // settled waits until the state has stayed the same for quietFor (the jobs
 // that earlier requests caused have run), and returns it.
