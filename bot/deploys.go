@@ -358,6 +358,13 @@ func (b *Bot) runDeploysJob(ctx context.Context, j jobs.Job) error {
 		}
 		return err
 	}
+	for _, e := range rec.Errors {
+		// A source that said when to ask again (a rate limit's Retry-After)
+		// is waited for, rather than posting the deploys without it.
+		if d, ok := jobs.DeferOf(e.Err); ok {
+			return jobs.Defer(d, e.Err)
+		}
+	}
 	if p.OnDeclare && len(rec.Deploys) == 0 && len(rec.Errors) == 0 {
 		// On declare, an empty list would only be noise in the channel;
 		// /incident deploys still says that none are known.

@@ -452,10 +452,25 @@ func (b *Bot) runNote(ctx context.Context, r *Request) (Reply, error) {
 	if strings.TrimSpace(text) == "" {
 		return Reply{}, &UsageError{Msg: "A note needs some text."}
 	}
+	done := Reply{Text: "Added to the timeline of " + r.Incident.ID.String() + "."}
+	// A repeated note would be added again, so the same request (its
+	// trigger ID) sent twice, a replay, adds its note once.
+	if r.TriggerID != "" {
+		first, err := b.opts.Store.RememberEvent(ctx, "command:"+r.TriggerID, b.now())
+		if err != nil {
+			return Reply{}, err
+		}
+		if !first {
+			return done, nil
+		}
+	}
 	if _, err := b.opts.Incidents.AddNote(ctx, r.Incident.ID, text, r.Actor); err != nil {
+		if r.TriggerID != "" {
+			err = errors.Join(err, b.opts.Store.ForgetEvent(context.WithoutCancel(ctx), "command:"+r.TriggerID))
+		}
 		return Reply{}, err
 	}
-	return Reply{Text: "Added to the timeline of " + r.Incident.ID.String() + "."}, nil
+	return done, nil
 }
 
 func (b *Bot) runTimeline(ctx context.Context, r *Request) (Reply, error) {

@@ -59,6 +59,10 @@ const (
 	PostSending PostState = "sending"
 	// PostSent is written once Slack has answered with the message's ts.
 	PostSent PostState = "sent"
+	// PostRefused is written when Slack answered that it did not post the
+	// message (429, or {"ok":false}): the next attempt posts it without
+	// searching the channel, which the bot may not be able to read.
+	PostRefused PostState = "refused"
 )
 
 // Post remembers one thing Warroom made in Slack, so that a retried job

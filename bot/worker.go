@@ -156,6 +156,14 @@ func (b *Bot) classify(method string, err error) error {
 	return fmt.Errorf("%s: %w", method, err)
 }
 
+// refusedBySlack reports whether err is Slack's answer that it did not
+// carry the call out: a 429, or {"ok":false}. (After a 5xx or a timeout
+// it may have.)
+func refusedBySlack(err error) bool {
+	var rl *slack.RateLimitedError
+	return errors.As(err, &rl) || slackError(err) != ""
+}
+
 // slackError is the "error" of an {"ok":false} answer, or "".
 func slackError(err error) string {
 	var se slack.SlackErrorResponse
@@ -468,6 +476,10 @@ func (b *Bot) postOnce(ctx context.Context, m message) (Post, error) {
 		return err
 	})
 	if err != nil {
+		if refusedBySlack(err) {
+			refused := Post{Key: m.key, IncidentID: m.incident, ChannelID: m.channel, State: PostRefused, Version: m.version, UpdatedAt: b.now()}
+			err = errors.Join(err, b.opts.Store.SavePost(context.WithoutCancel(ctx), refused))
+		}
 		return Post{}, err
 	}
 	sent := Post{Key: m.key, IncidentID: m.incident, ChannelID: channelID, TS: ts, State: PostSent, Version: m.version, UpdatedAt: b.now()}

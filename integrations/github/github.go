@@ -42,7 +42,7 @@ type Client struct {
 // "https://ghe.example.com/api/v3/" are the same. httpClient is copied, not
 // changed; nil means a default client.
 func New(token, apiURL string, httpClient *http.Client) (*Client, error) {
-	c := gh.NewClient(httpClient)
+	c := gh.NewClient(gated(httpClient)) // ratelimit.go: honour Retry-After across jobs
 	if token != "" {
 		c = c.WithAuthToken(token)
 	}

@@ -142,6 +142,9 @@ type Call struct {
 	Body   []byte
 	// Status is the status the client was answered with.
 	Status int
+	// Received is when it arrived by the wall clock, whatever the fake's
+	// clock, for checking how long a client waited between calls.
+	Received time.Time
 }
 
 // String is "METHOD path status".
@@ -196,7 +199,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 
 	sw := &statusWriter{ResponseWriter: w}
 	w.Header().Set("Date", f.now().UTC().Format(http.TimeFormat))
-	call := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+	call := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body, Received: time.Now()}
 	defer func() {
 		call.Status = sw.status
 		f.calls = append(f.calls, call)

@@ -110,6 +110,9 @@ type Event struct {
 	// no open alert of its routing key, and so changed nothing.
 	Dropped bool
 	At      time.Time
+	// Received is when it arrived by the wall clock, whatever the fake's
+	// clock, for checking how long a client waited between calls.
+	Received time.Time
 
 	applied bool
 }
@@ -306,7 +309,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading the request", http.StatusBadRequest)
 		return
 	}
-	ev := Event{Body: body, Header: r.Header.Clone()}
+	ev := Event{Body: body, Header: r.Header.Clone(), Received: time.Now()}
 	if r.URL.Path != Path {
 		f.record(ev, http.StatusNotFound)
 		writeJSON(w, http.StatusNotFound, answer{Status: "not found", Message: "Not Found"})

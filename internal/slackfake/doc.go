@@ -15,7 +15,8 @@
 // Every call is recorded (see Calls) and what ended up in Slack can be read
 // back (Channel, Messages, Views) or printed (Transcript). Faults can be
 // injected: HTTP errors such as 429 with Retry-After or 503, Slack errors,
-// and slow answers (FailNext, SetFaultFunc, WithChannelRateLimit). A call
+// and slow answers (FailNext, SetFaultFunc, WithChannelRateLimit), and
+// outages of every method until told to recover (Down, Hang, Recover). A call
 // answered with a fault changes nothing, as it never reached Slack; a fault
 // that only delays the answer lets the call through, so that a client that
 // times out has still made its change, as happens with the real Slack.

@@ -102,6 +102,8 @@ type Fake struct {
 	respURLs   map[int]*responseURL
 	lastTS     int64 // last ts minted, in microseconds
 	seq        struct{ channel, ts, view, trigger, response int }
+
+	out outage // Down, Hang and Recover (outage.go)
 }
 
 // User is a person (or bot) in the workspace.
@@ -167,6 +169,10 @@ type Call struct {
 	Status  int       // HTTP status answered
 	Error   string    // Slack error answered ("" if ok)
 	Faulted bool      // answered with an injected fault
+
+	// Received is when it arrived by the wall clock, whatever the fake's
+	// clock, for checking how long a client waited between calls.
+	Received time.Time
 }
 
 // channel is a channel's state. Guarded by Fake.mu.

@@ -157,7 +157,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request, method string, p pa
 	f.mu.Lock()
 	f.perMethod[method]++
 	n := f.perMethod[method]
-	f.calls = append(f.calls, Call{Method: method, Params: p, At: f.now()})
+	f.calls = append(f.calls, Call{Method: method, Params: p, At: f.now(), Received: time.Now()})
 	idx := len(f.calls) - 1
 	ft, faulted := f.pendingFor(method)
 	fn := f.faultFn
