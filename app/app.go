@@ -114,6 +114,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Now:     opts.Now,
 		Logger:  opts.Logger.With("component", "jobs"),
 		Metrics: runner.NewMetrics(reg, st),
+		Lane:    jobLanes(opts.Workers),
 	})
 	if err := a.wireDeploys(cfg, opts); err != nil {
 		st.Close()

@@ -76,6 +76,12 @@ type Options struct {
 	Owner string
 	// Metrics, if not nil, records attempts.
 	Metrics *Metrics
+	// Lane, if not nil, puts job kinds in lanes: it returns the lane of a
+	// kind and how many of the lane's jobs may run at once ("" or a max of
+	// 0 or less: no limit). Jobs that call one outside system share a lane
+	// below Workers, so that a system that hangs cannot hold every worker
+	// and hold up the others (a page to PagerDuty while Slack hangs).
+	Lane func(kind string) (lane string, max int)
 }
 
 func (o Options) withDefaults() Options {
@@ -226,7 +232,11 @@ func (q *Queue) Run(ctx context.Context) error {
 	for {
 		for len(free) > 0 && ctx.Err() == nil {
 			w := free[len(free)-1]
-			j, ok, err := q.claim(ctx, owner(w), kinds, q.opts.Now(), q.opts.Lease)
+			open := q.openKinds(kinds, inflight)
+			if len(open) == 0 {
+				break
+			}
+			j, ok, err := q.claim(ctx, owner(w), open, q.opts.Now(), q.opts.Lease)
 			if err != nil {
 				if ctx.Err() == nil {
 					q.log.Error("claiming jobs", "error", err)
@@ -246,8 +256,8 @@ func (q *Queue) Run(ctx context.Context) error {
 			}()
 		}
 		var pollC <-chan time.Time
-		if len(free) > 0 && ctx.Err() == nil {
-			poll.Reset(q.idleWait(ctx, kinds))
+		if open := q.openKinds(kinds, inflight); len(free) > 0 && len(open) > 0 && ctx.Err() == nil {
+			poll.Reset(q.idleWait(ctx, open))
 			pollC = poll.C
 		}
 		select {
@@ -263,6 +273,30 @@ func (q *Queue) Run(ctx context.Context) error {
 			prune.Reset(pruneEvery)
 		}
 	}
+}
+
+// openKinds returns the kinds whose lane has room for one more job, given
+// the jobs in flight: all of kinds without Options.Lane.
+func (q *Queue) openKinds(kinds []string, inflight map[int]jobs.Job) []string {
+	if q.opts.Lane == nil {
+		return kinds
+	}
+	busy := map[string]int{}
+	for _, j := range inflight {
+		if lane, max := q.opts.Lane(j.Kind); lane != "" && max > 0 {
+			busy[lane]++
+		}
+	}
+	if len(busy) == 0 {
+		return kinds
+	}
+	open := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		if lane, max := q.opts.Lane(k); lane == "" || max <= 0 || busy[lane] < max {
+			open = append(open, k)
+		}
+	}
+	return open
 }
 
 // idleWait is how long an idle Run sleeps: until the next job's run time or

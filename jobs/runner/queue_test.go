@@ -1033,3 +1033,65 @@ func TestRunAllAdvancesTheClockToEachRetry(t *testing.T) {
 		t.Error("RunAll with a job that never finishes returned no error")
 	}
 }
+
+// TestLaneLeavesWorkersForOtherKinds: jobs of a lane (calls to one outside
+// system) run at most the lane's max at once, so that when that system
+// hangs, the other kinds still get a worker (a page to PagerDuty while
+// Slack hangs). Without the lane, the slow jobs would take both workers
+// and the fast one would wait 10 s.
+func TestLaneLeavesWorkersForOtherKinds(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		lane      func(string) (string, int)
+		wantFast  time.Duration
+		wantSlows []time.Duration
+	}{
+		{"lane", func(k string) (string, int) {
+			if k == "slow" {
+				return "slack", 1
+			}
+			return "", 0
+		}, 0, []time.Duration{0, 10 * time.Second, 20 * time.Second}},
+		{"no lane", nil, 10 * time.Second, []time.Duration{0, 0, 10 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s, _ := openStore(t)
+				for _, k := range []string{"s1", "s2", "s3"} {
+					enqueue(t, s, jobs.NewJob{Kind: "slow", Key: k})
+				}
+				enqueue(t, s, jobs.NewJob{Kind: "fast", Key: "f1"})
+				q := runner.New(s, runner.Options{Workers: 2, Lane: tc.lane})
+				var mu sync.Mutex
+				var slows []time.Duration
+				var fast time.Duration
+				var wg sync.WaitGroup
+				wg.Add(4)
+				start := time.Now()
+				q.Handle("slow", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
+					defer wg.Done()
+					mu.Lock()
+					slows = append(slows, time.Since(start))
+					mu.Unlock()
+					time.Sleep(10 * time.Second) // a call to a system that hangs
+					return nil
+				}))
+				q.Handle("fast", jobs.HandlerFunc(func(context.Context, jobs.Job) error {
+					defer wg.Done()
+					mu.Lock()
+					fast = time.Since(start)
+					mu.Unlock()
+					return nil
+				}))
+				stop := startRun(t, q)
+				wg.Wait()
+				if err := stop(); err != nil {
+					t.Fatal(err)
+				}
+				if fast != tc.wantFast || !slices.Equal(slows, tc.wantSlows) {
+					t.Errorf("fast job started at +%v, slow ones at %v; want +%v and %v", fast, slows, tc.wantFast, tc.wantSlows)
+				}
+			})
+		})
+	}
+}
