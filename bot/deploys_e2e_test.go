@@ -265,15 +265,17 @@ func TestRollbackCommandAndAFailedRollback(t *testing.T) {
 		}
 	}
 	runJobs(t, sb)
+	// One proposal at a time: the second (to v0.1) is told of the first.
 	confirm := botMessages(sb, ch, "proposes rolling back")
-	if len(confirm) != 2 || !strings.Contains(confirm[0], "to `v1 (1111111)`") || !strings.Contains(confirm[1], "to `v0.1`") {
+	if len(confirm) != 1 || !strings.Contains(confirm[0], "to `v1 (1111111)`") {
 		t.Fatalf("confirmations %v", confirm)
 	}
-	if eph := ephemeralsTo(sb, alice); len(eph) != 1 || !strings.Contains(eph[0], "v3 (3333333) is what is live now") {
-		t.Errorf("rolling back to the live version: %v", eph)
+	eph := strings.Join(ephemeralsTo(sb, alice), "\n")
+	if !strings.Contains(eph, "v3 (3333333) is what is live now") ||
+		!strings.Contains(eph, "A rollback of checkout from v3 (3333333) to v1 (1111111) was already proposed") {
+		t.Errorf("ephemerals to alice: %v", eph)
 	}
-	// Cancel the second; confirm the first, which fails.
-	clickButton(t, sb, inc, alice, bot.ActionRollbackCancel, buttons(t, confirm[1])[bot.ActionRollbackCancel][0])
+	// Confirm it; it fails.
 	clickButton(t, sb, inc, alice, bot.ActionRollbackConfirm, buttons(t, confirm[0])[bot.ActionRollbackConfirm][0])
 	runJobs(t, sb)
 	if len(rb.starts) != 1 || rb.starts[0].To.Ref != "v1" {
@@ -285,6 +287,15 @@ func TestRollbackCommandAndAFailedRollback(t *testing.T) {
 		t.Fatalf("failure %v; transcript:\n%s", failed, sb.Slack.Transcript())
 	}
 	assertNoPing(t, "failure", failed[0])
+	// Now another may be proposed, and canceled.
+	command(t, sb, alice, ch, "rollback checkout to v0.1")
+	runJobs(t, sb)
+	confirm = botMessages(sb, ch, "proposes rolling back")
+	if len(confirm) != 2 || !strings.Contains(confirm[1], "to `v0.1`") {
+		t.Fatalf("confirmations %v", confirm)
+	}
+	clickButton(t, sb, inc, alice, bot.ActionRollbackCancel, buttons(t, confirm[1])[bot.ActionRollbackCancel][0])
+	runJobs(t, sb)
 	if n := len(botMessages(sb, ch, "Canceled the proposed rollback")); n != 1 {
 		t.Errorf("%d cancel messages", n)
 	}

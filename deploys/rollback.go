@@ -81,13 +81,28 @@ func (e *RefusedError) Error() string {
 }
 
 // StateError is a rollback that is no longer where the request expected it
-// (confirmed twice, canceled after it started).
+// (confirmed twice, canceled after it started), or, with Other set, a
+// rollback that cannot go ahead because another rollback of its service is
+// confirmed or running.
 type StateError struct {
+	// Rollback is the rollback asked about; nil when a proposal was
+	// refused because of Other.
 	Rollback *Rollback
 	Want     RollbackState
+	// Other is another rollback of the same service, confirmed or
+	// running, that stands in the way.
+	Other *Rollback
 }
 
 func (e *StateError) Error() string {
+	if o := e.Other; o != nil {
+		by := ""
+		if o.ConfirmedBy != "" {
+			by = " by " + string(o.ConfirmedBy)
+		}
+		return fmt.Sprintf("Another rollback of %s, to %s in %s, was confirmed%s and is %s; wait for it to end before rolling back again.",
+			o.Service, DeployLabel(o.To), o.Incident, by, o.State)
+	}
 	r := e.Rollback
 	switch r.State {
 	case RollbackCanceled:
@@ -102,12 +117,26 @@ func (e *StateError) Error() string {
 	return fmt.Sprintf("This rollback of %s was already confirmed%s; it is %s.", r.Service, by, r.State)
 }
 
+// ProposedError is a proposal refused because the same incident already
+// has a rollback of the service waiting for confirmation: Rollback is that
+// open proposal, which RequestRollback returns along with this error.
+type ProposedError struct {
+	Rollback *Rollback
+}
+
+func (e *ProposedError) Error() string {
+	r := e.Rollback
+	return fmt.Sprintf("A rollback of %s from %s to %s was already proposed by %s and waits for a confirmation; confirm or cancel it before proposing another.",
+		r.Service, fromLabel(r), DeployLabel(r.To), r.ProposedBy)
+}
+
 // IsUserError reports whether err is the person's to know about (a refusal,
 // a rollback in another state, bad input) rather than a fault of Warroom's.
 func IsUserError(err error) bool {
 	var r *RefusedError
 	var st *StateError
-	return errors.As(err, &r) || errors.As(err, &st) || incidents.IsUserError(err)
+	var pr *ProposedError
+	return errors.As(err, &r) || errors.As(err, &st) || errors.As(err, &pr) || incidents.IsUserError(err)
 }
 
 // RequestRollback proposes a rollback of a service in an incident: what is
@@ -115,6 +144,13 @@ func IsUserError(err error) bool {
 // proposal is stored and recorded on the timeline; nothing happens until it
 // is confirmed. It reads the service's providers, so it runs in a job, not
 // in a request.
+//
+// One rollback of a service is open at a time per incident: when the
+// incident already has a proposal for the service waiting, RequestRollback
+// creates none and returns that proposal with a *ProposedError; when a
+// rollback of the service is confirmed or running (in any incident), it
+// fails with a *StateError naming it. A request with the Key of an earlier
+// one (a retried job) returns the earlier rollback.
 func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollback, error) {
 	in.Service, in.ToRef = strings.TrimSpace(in.Service), strings.TrimSpace(in.ToRef)
 	cfg, err := s.service(in.Service)
@@ -162,8 +198,30 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 		}
 		return nil, &incidents.ValidationError{Field: "ref", Msg: msg}
 	}
-	var existed bool
+	var (
+		existed bool
+		open    *Rollback
+	)
 	err = s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
+		active, err := tx.ActiveRollbacks(ctx, r.Service)
+		if err != nil {
+			return err
+		}
+		for _, a := range active {
+			if in.Key != "" && a.ProposeKey == in.Key {
+				r, existed = a, true // a retried request
+				return nil
+			}
+		}
+		for _, a := range active {
+			switch {
+			case a.State != RollbackProposed:
+				return &StateError{Want: RollbackProposed, Other: a}
+			case a.Incident == r.Incident:
+				open = a
+				return nil
+			}
+		}
 		stored, ex, err := tx.InsertRollback(ctx, r, in.Key)
 		if err != nil || ex {
 			r, existed = stored, ex
@@ -179,6 +237,9 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 	})
 	if err != nil {
 		return nil, err
+	}
+	if open != nil {
+		return open, &ProposedError{Rollback: open}
 	}
 	if !existed {
 		s.opts.Notify()
@@ -282,6 +343,19 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 		}
 		if r.State != RollbackProposed {
 			return &StateError{Rollback: r, Want: RollbackProposed}
+		}
+		if confirm {
+			// In the same write transaction as the update below: of two
+			// proposals confirmed at once, the second sees the first.
+			active, err := tx.ActiveRollbacks(ctx, r.Service)
+			if err != nil {
+				return err
+			}
+			for _, a := range active {
+				if a.ID != r.ID && (a.State == RollbackConfirmed || a.State == RollbackRunning) {
+					return &StateError{Rollback: r, Want: RollbackProposed, Other: a}
+				}
+			}
 		}
 		now := s.now()
 		var text string

@@ -217,6 +217,9 @@ func TestRequestRollbackProposesWhatToRollBack(t *testing.T) {
 	if err != nil || again.ID != r.ID || len(h.events(inc.ID, deploys.EventRollbackProposed)) != 1 {
 		t.Errorf("second proposal with the same key: %+v, %v", again, err)
 	}
+	if _, err := h.svc.CancelRollback(ctx, r.ID, incidents.SlackActor(dave)); err != nil {
+		t.Fatal(err)
+	}
 	// A named ref: a known deploy, an older one by SHA prefix, one that is
 	// not among the recent deploys, and the live one.
 	for _, c := range []struct{ ref, wantRef, wantSHA, wantErr string }{
@@ -234,6 +237,10 @@ func TestRequestRollbackProposesWhatToRollBack(t *testing.T) {
 		}
 		if err != nil || r.To.Ref != c.wantRef || r.To.SHA != c.wantSHA {
 			t.Errorf("to %s: %+v, %v", c.ref, r, err)
+			continue
+		}
+		if _, err := h.svc.CancelRollback(ctx, r.ID, incidents.SlackActor(lena)); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if _, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "search"}); err == nil ||
@@ -589,5 +596,82 @@ func TestFollowingStopsAfterFollowFor(t *testing.T) {
 	if len(evs) == 0 || !strings.Contains(evs[len(evs)-1].Text, "stopped following") ||
 		!strings.Contains(evs[len(evs)-1].Text, "https://github.com/acme/checkout/actions/runs/77") {
 		t.Fatalf("progress events %+v", evs)
+	}
+}
+
+func TestASecondProposalReturnsTheOpenOne(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	// Another click or command (another key) while the first waits.
+	again, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", ToRef: "v1",
+		Actor: incidents.SlackActor(bob), Key: "click-2"})
+	var pe *deploys.ProposedError
+	if !errors.As(err, &pe) || !deploys.IsUserError(err) || again == nil || again.ID != r.ID || pe.Rollback.ID != r.ID {
+		t.Fatalf("second proposal: %+v, %v; want the open one (%d) and a ProposedError", again, err, r.ID)
+	}
+	if !strings.Contains(err.Error(), "already proposed by slack:U01DAVE") {
+		t.Errorf("message %q", err)
+	}
+	if n := len(h.events(inc.ID, deploys.EventRollbackProposed)); n != 1 {
+		t.Errorf("%d proposals recorded, want 1", n)
+	}
+	all, _ := h.svc.Rollbacks(ctx, inc.ID)
+	if len(all) != 1 {
+		t.Errorf("%d rollbacks stored, want 1", len(all))
+	}
+	// Once it is canceled, a new proposal can be made.
+	if _, err := h.svc.CancelRollback(ctx, r.ID, incidents.SlackActor(dave)); err != nil {
+		t.Fatal(err)
+	}
+	if r2, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Key: "click-3"}); err != nil || r2.ID == r.ID {
+		t.Errorf("after the cancel: %+v, %v", r2, err)
+	}
+}
+
+func TestTwoProposalsStartOneRollback(t *testing.T) {
+	// Two incidents of checkout each get a proposal; both are confirmed.
+	ctx := context.Background()
+	h := newHarness(t)
+	inc1, r1 := h.propose()
+	inc2 := h.declare(incidents.Sev2)
+	r2, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc2.ID, Service: "checkout", Actor: incidents.SlackActor(dave), Key: "p2"})
+	if err != nil || r2.ID == r1.ID {
+		t.Fatalf("proposal in %s: %+v, %v", inc2.ID, r2, err)
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r1.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(bob))
+	var st *deploys.StateError
+	if !errors.As(err, &st) || st.Other == nil || st.Other.ID != r1.ID ||
+		!strings.Contains(err.Error(), "Another rollback of checkout, to v2 (2222222) in "+inc1.ID.String()+", was confirmed by slack:U01ALICE") {
+		t.Fatalf("second confirmation: %v", err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r2.ID); got.State != deploys.RollbackProposed {
+		t.Errorf("the refused proposal is %s", got.State)
+	}
+	// While the first runs, no new proposal is made either.
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusRunning}}
+	if _, err := h.queue.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r1.ID); got.State != deploys.RollbackRunning {
+		t.Fatalf("first rollback %s", got.State)
+	}
+	if _, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc1.ID, Service: "checkout", Key: "p3"}); !errors.As(err, &st) {
+		t.Errorf("proposal while one runs: %v", err)
+	}
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusSuccess}}
+	h.runJobs()
+	if n := h.rb.startCalls(); n != 1 {
+		t.Fatalf("Start called %d times, want 1", n)
+	}
+	if n := len(h.events(inc2.ID, deploys.EventRollbackConfirmed)); n != 0 {
+		t.Errorf("%d confirmations in %s", n, inc2.ID)
+	}
+	// Once it is over, the other proposal may be confirmed.
+	if _, err := h.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(bob)); err != nil {
+		t.Errorf("confirming after the first ended: %v", err)
 	}
 }

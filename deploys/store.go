@@ -28,10 +28,12 @@ func (s RollbackState) Done() bool {
 
 // Rollback is one rollback of a service, proposed in an incident.
 type Rollback struct {
-	ID       int64
-	Key      string // RollbackRequest.Key: stable, set when it is stored
-	Incident incidents.ID
-	Service  string
+	ID  int64
+	Key string // RollbackRequest.Key: stable, set when it is stored
+	// ProposeKey is RollbackInput.Key of the request that proposed it.
+	ProposeKey string
+	Incident   incidents.ID
+	Service    string
 	// Mechanism is how it is carried out.
 	Mechanism Mechanism
 	// From is what was live when it was proposed (zero when unknown); To
@@ -85,6 +87,9 @@ type Store interface {
 	Rollback(ctx context.Context, id int64) (*Rollback, error)
 	// Rollbacks lists an incident's rollbacks, oldest first.
 	Rollbacks(ctx context.Context, inc incidents.ID) ([]*Rollback, error)
+	// ServiceRollbacks lists a service's rollbacks (of all its incidents),
+	// newest first, at most limit.
+	ServiceRollbacks(ctx context.Context, service string, limit int) ([]*Rollback, error)
 	// ManualFreeze returns the service's manual freeze, or nil.
 	ManualFreeze(ctx context.Context, service string) (*ManualFreeze, error)
 }
@@ -106,6 +111,9 @@ type Tx interface {
 	// Rollback reads one rollback, or an error wrapping
 	// incidents.ErrNotFound.
 	Rollback(ctx context.Context, id int64) (*Rollback, error)
+	// ActiveRollbacks lists the service's rollbacks that are proposed,
+	// confirmed or running (of all its incidents), oldest first.
+	ActiveRollbacks(ctx context.Context, service string) ([]*Rollback, error)
 	// RollbackByKey reads the rollback with key, or an error wrapping
 	// incidents.ErrNotFound.
 	RollbackByKey(ctx context.Context, key string) (*Rollback, error)

@@ -115,7 +115,7 @@ func (s *Store) Deploys(ctx context.Context, service string, limit int) ([]deplo
 	return out, rows.Err()
 }
 
-const rollbackColumns = `id, key, incident_id, service, mechanism, from_deploy, to_deploy, state, handle, message, url,
+const rollbackColumns = `id, key, propose_key, incident_id, service, mechanism, from_deploy, to_deploy, state, handle, message, url,
 	proposed_by, confirmed_by, proposed_at, confirmed_at, started_at, finished_at, updated_at, version`
 
 // rollbackJSON is how a rollback's deploys and handle are stored.
@@ -147,7 +147,7 @@ func scanRollback(sc interface{ Scan(...any) error }) (*deploys.Rollback, error)
 		mech, state, by, confirmedBy                             string
 		proposed, confirmed, started, finished, updated, version int64
 	)
-	err := sc.Scan(&r.ID, &r.Key, &inc, &r.Service, &mech, &j.from, &j.to, &state, &j.handle, &r.Message, &r.URL,
+	err := sc.Scan(&r.ID, &r.Key, &r.ProposeKey, &inc, &r.Service, &mech, &j.from, &j.to, &state, &j.handle, &r.Message, &r.URL,
 		&by, &confirmedBy, &proposed, &confirmed, &started, &finished, &updated, &version)
 	if err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func (t *txn) InsertRollback(ctx context.Context, r *deploys.Rollback, key strin
 	if err != nil {
 		return nil, false, fmt.Errorf("storing rollback: %w", err)
 	}
-	r.Version = 1
+	r.ProposeKey, r.Version = key, 1
 	return r, false, nil
 }
 
@@ -253,16 +253,33 @@ func (s *Store) Rollback(ctx context.Context, id int64) (*deploys.Rollback, erro
 
 // Rollbacks lists an incident's rollbacks, oldest first.
 func (s *Store) Rollbacks(ctx context.Context, inc incidents.ID) ([]*deploys.Rollback, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+rollbackColumns+` FROM rollbacks WHERE incident_id = ? ORDER BY id`, int64(inc))
+	return listRollbacks(ctx, s.read(), "of "+inc.String(), `WHERE incident_id = ? ORDER BY id`, int64(inc))
+}
+
+// ServiceRollbacks lists a service's rollbacks, newest first, at most
+// limit.
+func (s *Store) ServiceRollbacks(ctx context.Context, service string, limit int) ([]*deploys.Rollback, error) {
+	return listRollbacks(ctx, s.read(), "of "+service, `WHERE service = ? ORDER BY id DESC LIMIT ?`, service, limit)
+}
+
+// ActiveRollbacks lists the service's rollbacks that are proposed,
+// confirmed or running, oldest first.
+func (t *txn) ActiveRollbacks(ctx context.Context, service string) ([]*deploys.Rollback, error) {
+	return listRollbacks(ctx, t.db(), "of "+service, `WHERE service = ? AND state IN (?, ?, ?) ORDER BY id`, service,
+		string(deploys.RollbackProposed), string(deploys.RollbackConfirmed), string(deploys.RollbackRunning))
+}
+
+func listRollbacks(ctx context.Context, q execer, what, where string, args ...any) ([]*deploys.Rollback, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+rollbackColumns+` FROM rollbacks `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("listing rollbacks of %s: %w", inc, err)
+		return nil, fmt.Errorf("listing rollbacks %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []*deploys.Rollback
 	for rows.Next() {
 		r, err := scanRollback(rows)
 		if err != nil {
-			return nil, fmt.Errorf("listing rollbacks of %s: %w", inc, err)
+			return nil, fmt.Errorf("listing rollbacks %s: %w", what, err)
 		}
 		out = append(out, r)
 	}
