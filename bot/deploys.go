@@ -424,7 +424,7 @@ func (r *Renderer) RecentDeploys(inc *incidents.Incident, rec deploys.Recent, ro
 		line := r.deployLine(inc, rec, d)
 		lines = append(lines, line)
 		s := section(line)
-		if rollback && d.Live() && (rec.Live == nil || !sameDeploy(d, *rec.Live)) {
+		if rollback && d.Live() && !rec.RolledBack(d) && (rec.Live == nil || !deploys.SameVersion(d, *rec.Live)) {
 			to := d.Ref
 			if to == "" || len(to) > 1000 {
 				to = d.SHA
@@ -482,6 +482,9 @@ func (r *Renderer) deployLine(inc *incidents.Incident, rec deploys.Recent, d dep
 	}
 	if d.Rollback {
 		b.WriteString(" · rollback")
+	}
+	if rec.RolledBack(d) {
+		b.WriteString(" · rolled back")
 	}
 	if d.URL != "" {
 		b.WriteString(" · " + slackLink(d.URL, "details"))

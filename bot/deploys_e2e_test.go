@@ -51,6 +51,13 @@ func (r *e2eRollbacker) Progress(ctx context.Context, req deploys.RollbackReques
 }
 
 func deploySandbox(t *testing.T, rb *e2eRollbacker) *sandbox.Sandbox {
+	sb, _ := deploySandboxWith(t, rb)
+	return sb
+}
+
+// deploySandboxWith is deploySandbox, and the provider whose deploys the
+// test may change.
+func deploySandboxWith(t *testing.T, rb *e2eRollbacker) (*sandbox.Sandbox, *e2eProvider) {
 	t.Helper()
 	start := time.Date(2026, 11, 3, 14, 2, 0, 0, time.UTC)
 	d := func(id, ref, sha string, st deploys.Status, ago time.Duration, creator string) deploys.Deploy {
@@ -75,7 +82,7 @@ func deploySandbox(t *testing.T, rb *e2eRollbacker) *sandbox.Sandbox {
 		t.Fatal(err)
 	}
 	t.Cleanup(sb.Close)
-	return sb
+	return sb, prov
 }
 
 // botMessages are the bot's messages in a channel that carry text, but
@@ -152,7 +159,7 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 		{Status: deploys.StatusRunning, Message: "deploying v2 to 3 of 12 pods"},
 		{Status: deploys.StatusSuccess},
 	}}
-	sb := deploySandbox(t, rb)
+	sb, prov := deploySandboxWith(t, rb)
 	sb.Slack.AddChannel("general", alice, bob, dave)
 	inc := declare(t, sb, "Checkout errors sev1 checkout")
 	ch := inc.ChannelID
@@ -239,6 +246,22 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 	}
 	if failedJobs(t, sb) != 0 {
 		t.Error("failed jobs")
+	}
+
+	// v2 is live again: the rolled-back v3 is no version to go back to.
+	back := prov.deploys[2]
+	back.ExternalID, back.Status, back.StartedAt, back.FinishedAt = "105", deploys.StatusSuccess, sb.Clock.Now(), sb.Clock.Now()
+	prov.deploys[0].Status = deploys.StatusInactive
+	prov.deploys = append([]deploys.Deploy{back}, prov.deploys...)
+	command(t, sb, dave, ch, "deploys")
+	runJobs(t, sb)
+	list = botMessages(sb, ch, "Recent deploys")
+	last := list[len(list)-1]
+	if btns := buttons(t, last)[bot.ActionRollbackTo]; strings.Join(btns, " ") != "INC-1|checkout|v1" {
+		t.Errorf("rollback buttons after the rollback %v, want only v1", btns)
+	}
+	if !strings.Contains(last, "rolled back") {
+		t.Errorf("v3 is not shown as rolled back:\n%s", last)
 	}
 }
 

@@ -333,7 +333,17 @@ type Recent struct {
 	// Errors are the providers that could not be read; Deploys has what
 	// the others and the store know.
 	Errors []SourceError
+	// rolledBack are the deploys (by source and external ID) that were
+	// rolled back from: never offered as a version to go back to.
+	rolledBack map[string]bool
 }
+
+// RolledBack reports whether d was rolled back from: it was live when a
+// rollback of its service was confirmed, or a later rollback deploy
+// replaced it. It is not a version to go back to.
+func (r Recent) RolledBack(d Deploy) bool { return r.rolledBack[deployKey(d)] }
+
+func deployKey(d Deploy) string { return string(d.Source) + "\x00" + d.ExternalID }
 
 // SourceError is a provider that could not be read.
 type SourceError struct {
@@ -367,7 +377,7 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 		if d.Service == "" {
 			d.Service = service
 		}
-		k := string(d.Source) + "\x00" + d.ExternalID
+		k := deployKey(d)
 		prev, ok := merged[k]
 		switch {
 		case !ok:
@@ -411,7 +421,12 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 		}
 		return cmp.Compare(b.ExternalID, a.ExternalID)
 	})
-	out.Live, out.LastGood = liveAndLastGood(out.Deploys)
+	rbs, err := s.opts.Store.ServiceRollbacks(ctx, service, 2*RecentLimit)
+	if err != nil {
+		return Recent{}, err
+	}
+	out.rolledBack = rolledBack(out.Deploys, rbs)
+	out.Live, out.LastGood = liveAndLastGood(out.Deploys, out.rolledBack)
 	if len(out.Deploys) > limit {
 		out.Deploys = out.Deploys[:limit]
 	}
@@ -425,24 +440,64 @@ func deployTime(d Deploy) time.Time {
 	return d.FinishedAt
 }
 
+// rolledBack finds, in deploys sorted newest first, the deploys that were
+// rolled back from: a deploy of the version a rollback went back from
+// (confirmed, running or succeeded) that started before the rollback was
+// proposed, and the deploy that was live before a rollback deploy replaced
+// it. A later deploy of the same version (the fix, redeployed) is not.
+func rolledBack(ds []Deploy, rbs []*Rollback) map[string]bool {
+	bad := map[string]bool{}
+	for _, rb := range rbs {
+		switch rb.State {
+		case RollbackConfirmed, RollbackRunning, RollbackSucceeded:
+		default:
+			continue
+		}
+		if rb.From.Ref == "" && rb.From.SHA == "" {
+			continue
+		}
+		for _, d := range ds {
+			if sameVersion(d, rb.From) && !deployTime(d).After(rb.ProposedAt) {
+				bad[deployKey(d)] = true
+			}
+		}
+	}
+	for i, d := range ds {
+		if !d.Rollback || !d.Live() {
+			continue
+		}
+		for _, older := range ds[i+1:] {
+			if older.Live() && !sameVersion(older, d) {
+				bad[deployKey(older)] = true
+				break
+			}
+		}
+	}
+	return bad
+}
+
 // liveAndLastGood finds, in deploys sorted newest first, the newest
 // successful deploy and the newest deploy before it that went live with
-// another version. When no deploy is live now, LastGood is the newest one
-// that was.
-func liveAndLastGood(ds []Deploy) (live, lastGood *Deploy) {
+// another version and was not rolled back from. When no deploy is live
+// now, LastGood is the newest one that was.
+func liveAndLastGood(ds []Deploy, rolledBack map[string]bool) (live, lastGood *Deploy) {
 	i := slices.IndexFunc(ds, func(d Deploy) bool { return d.Status == StatusSuccess })
 	if i >= 0 {
 		l := ds[i]
 		live = &l
 	}
 	for j := i + 1; j < len(ds); j++ {
-		if ds[j].Live() && (live == nil || !sameVersion(ds[j], *live)) {
+		if ds[j].Live() && !rolledBack[deployKey(ds[j])] && (live == nil || !sameVersion(ds[j], *live)) {
 			g := ds[j]
 			return live, &g
 		}
 	}
 	return live, nil
 }
+
+// SameVersion reports whether two deploys deployed the same version (the
+// same commit, else the same ref).
+func SameVersion(a, b Deploy) bool { return sameVersion(a, b) }
 
 // sameVersion reports whether two deploys deployed the same thing.
 func sameVersion(a, b Deploy) bool {

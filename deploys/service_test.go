@@ -675,3 +675,71 @@ func TestTwoProposalsStartOneRollback(t *testing.T) {
 		t.Errorf("confirming after the first ended: %v", err)
 	}
 }
+
+func TestLastGoodAfterARollbackIsNotTheBadVersion(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusSuccess}}
+	h.runJobs()
+	// The rollback workflow deployed v2 again (GitHub does not mark it as a
+	// rollback); v3 was replaced.
+	hist := history()
+	hist[0].Status = deploys.StatusInactive
+	v2again := hist[2]
+	v2again.ExternalID, v2again.Status, v2again.StartedAt, v2again.FinishedAt = "105", deploys.StatusSuccess, h.clock.Now(), h.clock.Now()
+	h.prov.deploys = append([]deploys.Deploy{v2again}, hist...)
+	rec, err := h.svc.Recent(ctx, "checkout", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Live == nil || rec.Live.ExternalID != "105" || rec.LastGood == nil || rec.LastGood.Ref != "v1" {
+		t.Fatalf("live %+v, last good %+v; want v2 (105) and v1, not the rolled-back v3", rec.Live, rec.LastGood)
+	}
+	if !rec.RolledBack(hist[0]) || rec.RolledBack(hist[2]) || rec.RolledBack(v2again) {
+		t.Errorf("rolled back: v3 %v, v2 %v, v2 again %v", rec.RolledBack(hist[0]), rec.RolledBack(hist[2]), rec.RolledBack(v2again))
+	}
+	// So a second rollback goes to v1, not back to v3.
+	r2, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Key: "again"})
+	if err != nil || r2.From.ExternalID != "105" || r2.To.Ref != "v1" {
+		t.Fatalf("second rollback: %+v, %v", r2, err)
+	}
+	if _, err := h.svc.CancelRollback(ctx, r2.ID, incidents.SlackActor(lena)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The fix, v3 redeployed later as v4 went live, is good again.
+	h.clock.Advance(time.Hour)
+	redeploy := hist[0]
+	redeploy.ExternalID, redeploy.StartedAt, redeploy.FinishedAt = "106", h.clock.Now(), h.clock.Now()
+	v4 := hist[0]
+	v4.ExternalID, v4.Ref, v4.SHA, v4.Status = "107", "v4", "4444444444444444", deploys.StatusSuccess
+	v4.StartedAt, v4.FinishedAt = h.clock.Now().Add(time.Minute), h.clock.Now().Add(time.Minute)
+	v2again.Status = deploys.StatusInactive
+	h.prov.deploys = append([]deploys.Deploy{v4, redeploy, v2again}, hist...)
+	if rec, _ := h.svc.Recent(ctx, "checkout", 0); rec.LastGood == nil || rec.LastGood.ExternalID != "106" {
+		t.Errorf("after a redeploy of v3: last good %+v, want the redeploy (106)", rec.LastGood)
+	}
+}
+
+func TestLastGoodSkipsWhatARollbackDeployReplaced(t *testing.T) {
+	// A rollback made outside Warroom, reported as a rollback deploy.
+	ctx := context.Background()
+	h := newHarness(t)
+	hist := history()
+	hist[0].Status = deploys.StatusInactive
+	back := hist[2]
+	back.ExternalID, back.Status, back.Rollback = "105", deploys.StatusSuccess, true
+	back.StartedAt, back.FinishedAt = t0.Add(-5*time.Minute), t0.Add(-4*time.Minute)
+	h.prov.deploys = append([]deploys.Deploy{back}, hist...)
+	rec, err := h.svc.Recent(ctx, "checkout", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Live == nil || rec.Live.ExternalID != "105" || rec.LastGood == nil || rec.LastGood.Ref != "v1" || !rec.RolledBack(hist[0]) {
+		t.Fatalf("live %+v, last good %+v; want 105 and v1", rec.Live, rec.LastGood)
+	}
+}
