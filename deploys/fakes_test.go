@@ -52,11 +52,18 @@ type fakeRollbacker struct {
 	progress    []deploys.Progress
 	progressErr error
 	polls       int
+	// mech is its mechanism; github_workflow when empty.
+	mech deploys.Mechanism
 }
 
 func newRollbacker() *fakeRollbacker { return &fakeRollbacker{started: map[string]int{}} }
 
-func (r *fakeRollbacker) Mechanism() deploys.Mechanism { return deploys.MechanismGitHubWorkflow }
+func (r *fakeRollbacker) Mechanism() deploys.Mechanism {
+	if r.mech != "" {
+		return r.mech
+	}
+	return deploys.MechanismGitHubWorkflow
+}
 
 func (r *fakeRollbacker) Start(ctx context.Context, req deploys.RollbackRequest) (deploys.Handle, error) {
 	r.mu.Lock()

@@ -477,9 +477,16 @@ func startable(r *Rollback) bool {
 	return r.State == RollbackConfirmed || (r.State == RollbackRunning && r.StartedAt.IsZero())
 }
 
+// queuePoll queues the next JobRollbackFollow of r. A webhook rollback is
+// not polled: its tool reports progress with status callbacks, so its only
+// follow job runs once FollowFor has passed, to give up on it.
 func (s *Service) queuePoll(ctx context.Context, tx Tx, r *Rollback, poll int) error {
+	at := s.now().Add(s.opts.FollowEvery)
+	if r.Mechanism == MechanismWebhook {
+		at = r.StartedAt.Add(s.opts.FollowFor + s.opts.FollowEvery)
+	}
 	return enqueueRollbackJob(ctx, tx, JobRollbackFollow, fmt.Sprintf("%d:%d", r.ID, poll),
-		RollbackJob{Rollback: r.ID, Poll: poll}, s.now().Add(s.opts.FollowEvery), 0)
+		RollbackJob{Rollback: r.ID, Poll: poll}, at, 0)
 }
 
 func notFoundIsPermanent(err error) error {
@@ -536,6 +543,10 @@ func (s *Service) HandleFollow(ctx context.Context, j jobs.Job) error {
 	}
 	if s.now().Sub(r.StartedAt) > s.opts.FollowFor {
 		return s.giveUp(ctx, r, fmt.Sprintf("it has not finished after %s", incidents.FormatDuration(s.opts.FollowFor)))
+	}
+	if r.Mechanism == MechanismWebhook {
+		// Not polled (see queuePoll); a job from before that rule waits.
+		return s.opts.Store.WithDeployTx(ctx, func(tx Tx) error { return s.queuePoll(ctx, tx, r, p.Poll+1) })
 	}
 	prog, err := rb.Progress(ctx, r.Request(), r.Handle)
 	if err != nil {
@@ -599,7 +610,11 @@ func stateOf(st Status) RollbackState {
 
 // applyProgress records p on r in tx: the state, the message and the handle,
 // and an event on the timeline when the state or the message changed.
+// Progress with an unknown status is no news: it changes nothing.
 func (s *Service) applyProgress(ctx context.Context, tx Tx, r *Rollback, p Progress) error {
+	if p.Status == StatusUnknown || p.Status == "" {
+		return nil
+	}
 	handleChanged := p.Handle != (Handle{}) && p.Handle != r.Handle
 	if handleChanged {
 		r.Handle = p.Handle

@@ -743,3 +743,64 @@ func TestLastGoodSkipsWhatARollbackDeployReplaced(t *testing.T) {
 		t.Fatalf("live %+v, last good %+v; want 105 and v1", rec.Live, rec.LastGood)
 	}
 }
+
+func TestUnknownProgressChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	h.rb.progress = []deploys.Progress{
+		{Status: deploys.StatusRunning, Message: "deploying v2"},
+		{Status: deploys.StatusUnknown, Message: "no news"},
+		{Status: deploys.StatusUnknown, Message: "no news"},
+		{Status: deploys.StatusSuccess},
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h.runJobs()
+	evs := h.events(inc.ID, deploys.EventRollbackProgress)
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "deploying v2") {
+		t.Fatalf("progress events %+v; want only the running one", evs)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackSucceeded || h.rb.polls != 4 {
+		t.Errorf("state %s after %d polls", got.State, h.rb.polls)
+	}
+}
+
+func TestWebhookRollbackIsNotPolled(t *testing.T) {
+	// The tool reports by callbacks; polls would only undo their message.
+	ctx := context.Background()
+	h := newHarness(t)
+	h.rb.mech = deploys.MechanismWebhook
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusUnknown, Message: "waiting for argo.example.com"}}
+	inc, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.queue.RunDue(ctx); err != nil { // the start
+		t.Fatal(err)
+	}
+	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusRunning, Message: "syncing 3/5 pods"}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(5 * time.Minute)
+	if _, err := h.queue.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if h.rb.polls != 0 || got.Message != "syncing 3/5 pods" {
+		t.Fatalf("after 5 minutes: %d polls, message %q", h.rb.polls, got.Message)
+	}
+	// Only the give-up runs, once FollowFor has passed.
+	h.runJobs()
+	if h.rb.polls != 0 {
+		t.Errorf("%d polls of a webhook rollback", h.rb.polls)
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackProgress)
+	if len(evs) != 2 || !strings.Contains(evs[0].Text, "syncing 3/5 pods") || !strings.Contains(evs[1].Text, "stopped following") {
+		t.Fatalf("progress events %+v", evs)
+	}
+	if !h.clock.Now().After(got.StartedAt.Add(deploys.DefaultFollowFor)) {
+		t.Errorf("gave up at %s, started %s", h.clock.Now(), got.StartedAt)
+	}
+}
