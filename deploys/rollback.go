@@ -679,15 +679,20 @@ func (s *Service) applyProgress(ctx context.Context, tx Tx, r *Rollback, p Progr
 	return err
 }
 
-// RecordRollbackProgress records a deploy tool's status callback for the
-// rollback with key. A callback for a rollback that is over changes nothing
-// (a retried callback); one for a rollback that was never confirmed is
-// refused.
-func (s *Service) RecordRollbackProgress(ctx context.Context, key string, p Progress) error {
+// RecordRollbackProgress records a deploy tool's status callback for
+// service's webhook rollback with key. The key of another service's
+// rollback, or of one through another mechanism, is not found: a tool
+// trusted for one service cannot change another's rollbacks. A callback
+// for a rollback that is over changes nothing (a retried callback); one for
+// a rollback that was never confirmed is refused.
+func (s *Service) RecordRollbackProgress(ctx context.Context, service, key string, p Progress) error {
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.RollbackByKey(ctx, key)
 		if err != nil {
 			return err
+		}
+		if r.Service != service || r.Mechanism != MechanismWebhook {
+			return fmt.Errorf("webhook rollback %s of %s: %w", key, service, incidents.ErrNotFound)
 		}
 		switch {
 		case r.State.Done():

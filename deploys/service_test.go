@@ -553,20 +553,21 @@ func (l *losingRollbacker) Start(ctx context.Context, req deploys.RollbackReques
 func TestRecordRollbackProgressByKey(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t)
+	h.rb.mech = deploys.MechanismWebhook
 	inc, r := h.propose()
-	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusRunning}); !deploys.IsUserError(err) {
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusRunning}); !deploys.IsUserError(err) {
 		t.Errorf("progress of an unconfirmed rollback: %v", err)
 	}
 	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
 		t.Fatal(err)
 	}
 	h.runJobs() // started; polls find it running until the callback says otherwise
-	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusFailed,
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusFailed,
 		Message: "argo sync failed: image not found", URL: "https://argo.example.com/app/checkout"}); err != nil {
 		t.Fatal(err)
 	}
 	// The same callback again changes nothing.
-	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusFailed, Message: "x"}); err != nil {
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusFailed, Message: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := h.svc.Rollback(ctx, r.ID)
@@ -576,7 +577,7 @@ func TestRecordRollbackProgressByKey(t *testing.T) {
 	if evs := h.events(inc.ID, deploys.EventRollbackFailed); len(evs) != 1 || !strings.Contains(evs[0].Text, "https://argo.example.com/app/checkout") {
 		t.Errorf("failure events %+v", evs)
 	}
-	if err := h.svc.RecordRollbackProgress(ctx, "warroom-rollback-404", deploys.Progress{}); !errors.Is(err, incidents.ErrNotFound) {
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", "warroom-rollback-404", deploys.Progress{}); !errors.Is(err, incidents.ErrNotFound) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
@@ -780,7 +781,7 @@ func TestWebhookRollbackIsNotPolled(t *testing.T) {
 	if _, err := h.queue.RunDue(ctx); err != nil { // the start
 		t.Fatal(err)
 	}
-	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusRunning, Message: "syncing 3/5 pods"}); err != nil {
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusRunning, Message: "syncing 3/5 pods"}); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Advance(5 * time.Minute)
@@ -802,5 +803,42 @@ func TestWebhookRollbackIsNotPolled(t *testing.T) {
 	}
 	if !h.clock.Now().After(got.StartedAt.Add(deploys.DefaultFollowFor)) {
 		t.Errorf("gave up at %s, started %s", h.clock.Now(), got.StartedAt)
+	}
+}
+
+func TestCallbacksChangeOnlyTheirServicesWebhookRollback(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.rb.mech = deploys.MechanismWebhook
+	_, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.queue.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A tool trusted for search names checkout's rollback.
+	err := h.svc.RecordRollbackProgress(ctx, "search", r.Key, deploys.Progress{Status: deploys.StatusSuccess})
+	if !errors.Is(err, incidents.ErrNotFound) {
+		t.Errorf("another service's callback: %v, want not found", err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackRunning {
+		t.Fatalf("another service's callback changed the rollback: %s", got.State)
+	}
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackSucceeded {
+		t.Errorf("state %s", got.State)
+	}
+
+	// A rollback through GitHub takes no callbacks.
+	h2 := newHarness(t)
+	_, r2 := h2.propose()
+	if _, err := h2.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h2.svc.RecordRollbackProgress(ctx, "checkout", r2.Key, deploys.Progress{Status: deploys.StatusFailed}); !errors.Is(err, incidents.ErrNotFound) {
+		t.Errorf("callback for a github_workflow rollback: %v", err)
 	}
 }
