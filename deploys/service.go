@@ -221,27 +221,61 @@ func (s *Service) normalize(d *Deploy) error {
 		return &incidents.ValidationError{Field: "description", Msg: fmt.Sprintf("the deploy's description is too long (at most %d characters)", maxDeployText)}
 	}
 	d.StartedAt, d.FinishedAt = d.StartedAt.UTC(), d.FinishedAt.UTC()
+	return nil
+}
+
+// mergeDeploy applies a report d over the stored deploy before (nil for a
+// new one), and reports false for a stale report that changes nothing: a
+// finished deploy never goes back to unfinished (a late or redelivered
+// "running"), and a report without a status or times keeps the stored
+// ones. A deploy reported without a start started now; a finished one
+// without an end finished now.
+func (s *Service) mergeDeploy(before *Deploy, d *Deploy) bool {
+	if before != nil {
+		if d.Status == StatusUnknown {
+			d.Status = before.Status
+		}
+		if before.Status.Done() && !d.Status.Done() {
+			return false
+		}
+		if d.StartedAt.IsZero() {
+			d.StartedAt = before.StartedAt
+		}
+		if d.FinishedAt.IsZero() && d.Status.Done() {
+			d.FinishedAt = before.FinishedAt
+		}
+	}
 	if d.StartedAt.IsZero() {
 		d.StartedAt = s.now()
 	}
 	if d.FinishedAt.IsZero() && d.Status.Done() && d.Status != StatusInactive {
 		d.FinishedAt = s.now()
 	}
-	return nil
+	return true
 }
 
 // RecordDeploy stores a deploy reported by a webhook, or updates the stored
-// one with the same Source and ExternalID. A new deploy, or a change of its
-// status, goes on the timeline of every open incident of its service that it
-// happened during. Reporting the same deploy again changes nothing.
+// one with the same Source and ExternalID, and returns it as stored. A new
+// deploy, or a change of its status, goes on the timeline of every open
+// incident of its service that it happened during. Reporting the same
+// deploy again changes nothing, and neither does a stale report that would
+// move a finished deploy back to pending or running; times and a status
+// that a report leaves out are kept.
 func (s *Service) RecordDeploy(ctx context.Context, d Deploy) (Deploy, error) {
 	if err := s.normalize(&d); err != nil {
 		return Deploy{}, err
 	}
 	var queued bool
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
-		before, err := tx.SaveDeploy(ctx, &d)
+		before, err := tx.FindDeploy(ctx, d.Source, d.ExternalID)
 		if err != nil {
+			return err
+		}
+		if !s.mergeDeploy(before, &d) {
+			d = *before // stale: the stored deploy stays as it is
+			return nil
+		}
+		if _, err := tx.SaveDeploy(ctx, &d); err != nil {
 			return err
 		}
 		if before != nil && before.Status == d.Status {

@@ -842,3 +842,51 @@ func TestCallbacksChangeOnlyTheirServicesWebhookRollback(t *testing.T) {
 		t.Errorf("callback for a github_workflow rollback: %v", err)
 	}
 }
+
+func TestAStaleDeployReportDoesNotUndoAFinishedOne(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc := h.declare(incidents.Sev2)
+	started := t0.Add(-5 * time.Minute)
+	running := deploys.Deploy{Service: "checkout", Environment: "production", Source: deploys.SourceWebhook, ExternalID: "argo-9",
+		Ref: "v4", Status: deploys.StatusRunning, StartedAt: started}
+	if _, err := h.svc.RecordDeploy(ctx, running); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(3 * time.Minute)
+	// The success report carries no times: the start is kept.
+	done := running
+	done.Status, done.StartedAt = deploys.StatusSuccess, time.Time{}
+	got, err := h.svc.RecordDeploy(ctx, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.StartedAt.Equal(started) || !got.FinishedAt.Equal(h.clock.Now()) {
+		t.Errorf("after success: started %s (want %s), finished %s", got.StartedAt, started, got.FinishedAt)
+	}
+	// A late redelivery of "running", without times, changes nothing.
+	h.clock.Advance(time.Minute)
+	late := running
+	late.StartedAt = time.Time{}
+	got, err = h.svc.RecordDeploy(ctx, late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := h.store.Deploys(ctx, "checkout", 10)
+	if len(stored) != 1 || stored[0].Status != deploys.StatusSuccess || !stored[0].StartedAt.Equal(started) ||
+		!stored[0].FinishedAt.Equal(t0.Add(3*time.Minute)) || got.Status != deploys.StatusSuccess {
+		t.Fatalf("after a stale report: stored %+v, returned %+v", stored, got)
+	}
+	// And a report without a status keeps the stored one.
+	if _, err := h.svc.RecordDeploy(ctx, deploys.Deploy{Service: "checkout", Source: deploys.SourceWebhook, ExternalID: "argo-9", Ref: "v4"}); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := h.store.Deploys(ctx, "checkout", 10); stored[0].Status != deploys.StatusSuccess {
+		t.Errorf("a report without a status made it %s", stored[0].Status)
+	}
+	evs := h.events(inc.ID, deploys.EventDeploy)
+	// (Running, it had started before the incident: not on its timeline.)
+	if len(evs) != 1 || evs[0].Data["status"] != "success" {
+		t.Errorf("deploy events %+v; want the success only", evs)
+	}
+}

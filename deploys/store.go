@@ -102,6 +102,9 @@ type Tx interface {
 	// update of the stored one) and sets d.ID. It returns the deploy as it
 	// was stored before, or nil for a new one.
 	SaveDeploy(ctx context.Context, d *Deploy) (before *Deploy, err error)
+	// FindDeploy reads the stored deploy with source and externalID, or
+	// nil when there is none.
+	FindDeploy(ctx context.Context, source Source, externalID string) (*Deploy, error)
 	// OpenIncidents lists the service's open incidents.
 	OpenIncidents(ctx context.Context, service string) ([]*incidents.Incident, error)
 	// InsertRollback stores a new rollback and sets its ID and Version.

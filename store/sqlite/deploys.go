@@ -40,6 +40,19 @@ func scanDeploy(sc interface{ Scan(...any) error }) (deploys.Deploy, error) {
 	return d, err
 }
 
+// FindDeploy reads the deploy with source and externalID, or nil.
+func (t *txn) FindDeploy(ctx context.Context, source deploys.Source, externalID string) (*deploys.Deploy, error) {
+	d, err := scanDeploy(t.db().QueryRowContext(ctx, `SELECT `+deployColumns+` FROM deploys
+		WHERE source = ? AND external_id = ?`, string(source), externalID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading deploy %s/%s: %w", source, externalID, err)
+	}
+	return &d, nil
+}
+
 // SaveDeploy stores d by its source and external ID and sets d.ID; it
 // returns the deploy as it was before, or nil for a new one.
 func (t *txn) SaveDeploy(ctx context.Context, d *deploys.Deploy) (*deploys.Deploy, error) {
