@@ -92,6 +92,9 @@ type StateError struct {
 	// Other is another rollback of the same service, confirmed or
 	// running, that stands in the way.
 	Other *Rollback
+	// Expired, when not zero, is the age of a proposal confirmed after
+	// TTL, which canceled it.
+	Expired, TTL time.Duration
 }
 
 func (e *StateError) Error() string {
@@ -104,6 +107,10 @@ func (e *StateError) Error() string {
 			o.Service, DeployLabel(o.To), o.Incident, by, o.State)
 	}
 	r := e.Rollback
+	if e.Expired > 0 {
+		return fmt.Sprintf("This rollback of %s was proposed %s ago and has expired (a proposal holds for %s): what is live may have changed since. Propose it again if it is still needed: /incident rollback %s",
+			r.Service, incidents.FormatDuration(e.Expired), incidents.FormatDuration(e.TTL), r.Service)
+	}
 	switch r.State {
 	case RollbackCanceled:
 		return fmt.Sprintf("This rollback of %s was canceled.", r.Service)
@@ -217,7 +224,12 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 			switch {
 			case a.State != RollbackProposed:
 				return &StateError{Want: RollbackProposed, Other: a}
-			case a.Incident == r.Incident:
+			case a.Incident != r.Incident:
+			case s.now().Sub(a.ProposedAt) > s.opts.ProposalTTL:
+				if err := s.expire(ctx, tx, a); err != nil {
+					return err
+				}
+			default:
 				open = a
 				return nil
 			}
@@ -318,6 +330,7 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 	var (
 		out     *Rollback
 		refused *RefusedError
+		expired *StateError
 	)
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.Rollback(ctx, id)
@@ -343,6 +356,10 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 		}
 		if r.State != RollbackProposed {
 			return &StateError{Rollback: r, Want: RollbackProposed}
+		}
+		if age := s.now().Sub(r.ProposedAt); confirm && age > s.opts.ProposalTTL {
+			expired = &StateError{Rollback: r, Want: RollbackProposed, Expired: age, TTL: s.opts.ProposalTTL}
+			return s.expire(ctx, tx, r) // committed: it is canceled
 		}
 		if confirm {
 			// In the same write transaction as the update below: of two
@@ -392,7 +409,26 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 	if refused != nil {
 		return nil, refused
 	}
+	if expired != nil {
+		return nil, expired
+	}
 	return out, nil
+}
+
+// expire cancels a proposal that was not confirmed within ProposalTTL.
+func (s *Service) expire(ctx context.Context, tx Tx, r *Rollback) error {
+	now := s.now()
+	r.State, r.FinishedAt, r.UpdatedAt = RollbackCanceled, now, now
+	r.Message = fmt.Sprintf("not confirmed within %s", incidents.FormatDuration(s.opts.ProposalTTL))
+	if err := tx.UpdateRollback(ctx, r); err != nil {
+		return err
+	}
+	text := fmt.Sprintf("The proposed rollback of %s to %s expired: it was not confirmed within %s",
+		r.Service, DeployLabel(r.To), incidents.FormatDuration(s.opts.ProposalTTL))
+	ev := s.rollbackEvent(r, EventRollbackCanceled, text)
+	ev.Data["expired"] = true
+	_, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, ev)
+	return err
 }
 
 func enqueueRollbackJob(ctx context.Context, e jobs.Enqueuer, kind, key string, p RollbackJob, runAt time.Time, attempts int) error {
@@ -439,6 +475,11 @@ func (s *Service) HandleStart(ctx context.Context, j jobs.Job) error {
 	if rb == nil {
 		return s.failStart(ctx, r, errors.New("no rollback is configured for the service any more"))
 	}
+	if stale, err := s.liveChanged(ctx, r, j.Attempt); err != nil {
+		return err
+	} else if stale != "" {
+		return s.endStart(ctx, r, stale)
+	}
 	h, err := rb.Start(ctx, r.Request())
 	if err != nil {
 		if _, deferred := jobs.DeferOf(err); !deferred && (jobs.IsPermanent(err) || j.Attempt >= j.MaxAttempts) {
@@ -464,6 +505,51 @@ func (s *Service) HandleStart(ctx context.Context, j jobs.Job) error {
 			return err
 		}
 		return s.queuePoll(ctx, tx, r, 1)
+	})
+	if err == nil {
+		s.opts.Notify()
+	}
+	return err
+}
+
+// liveChanged reads what is live now and, when it is no longer what the
+// rollback goes back from, says so. On a retried start, the target being
+// live is no change: it may be this rollback's own doing.
+func (s *Service) liveChanged(ctx context.Context, r *Rollback, attempt int) (string, error) {
+	if r.From.Ref == "" && r.From.SHA == "" {
+		return "", nil // it was not known when proposed
+	}
+	rec, err := s.Recent(ctx, r.Service, 0)
+	if err != nil {
+		return "", err
+	}
+	live := rec.Live
+	if live == nil || sameVersion(*live, r.From) || (attempt > 1 && sameVersion(*live, r.To)) {
+		return "", nil
+	}
+	if sameVersion(*live, r.To) {
+		return fmt.Sprintf("Rollback of %s to %s was not started: %s is live already. Nothing was rolled back.",
+			r.Service, DeployLabel(r.To), DeployLabel(*live)), nil
+	}
+	return fmt.Sprintf("Rollback of %s to %s was not started: what is live changed since it was proposed (%s then, %s now). Nothing was rolled back; propose it again if it is still needed: /incident rollback %s",
+		r.Service, DeployLabel(r.To), DeployLabel(r.From), DeployLabel(*live), r.Service), nil
+}
+
+// endStart fails a confirmed rollback that Warroom decided not to start,
+// saying why (text).
+func (s *Service) endStart(ctx context.Context, r *Rollback, text string) error {
+	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
+		r, err := tx.Rollback(ctx, r.ID)
+		if err != nil || !startable(r) {
+			return err
+		}
+		now := s.now()
+		r.State, r.FinishedAt, r.UpdatedAt, r.Message = RollbackFailed, now, now, text
+		if err := tx.UpdateRollback(ctx, r); err != nil {
+			return err
+		}
+		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackFailed, text))
+		return err
 	})
 	if err == nil {
 		s.opts.Notify()

@@ -44,6 +44,9 @@ const (
 	DefaultFollowEvery     = 15 * time.Second
 	DefaultFollowFor       = 2 * time.Hour
 	DefaultProviderTimeout = 10 * time.Second
+	// DefaultProposalTTL is how long a proposed rollback may be confirmed:
+	// after that, what is live may have changed since it was proposed.
+	DefaultProposalTTL = 30 * time.Minute
 	// RecentLimit is how many deploys Recent reads when asked for 0.
 	RecentLimit = 10
 )
@@ -83,6 +86,9 @@ type Options struct {
 	FollowEvery, FollowFor time.Duration
 	// ProviderTimeout bounds each provider's Recent (default 10s).
 	ProviderTimeout time.Duration
+	// ProposalTTL is how long a proposed rollback may be confirmed
+	// (default 30m); a later confirmation is refused and it is canceled.
+	ProposalTTL time.Duration
 	// Notify wakes the job queue after a change enqueued a job. Optional.
 	Notify func()
 	Now    func() time.Time // default time.Now
@@ -110,6 +116,9 @@ func NewService(opts Options) (*Service, error) {
 	}
 	if opts.ProviderTimeout <= 0 {
 		opts.ProviderTimeout = DefaultProviderTimeout
+	}
+	if opts.ProposalTTL <= 0 {
+		opts.ProposalTTL = DefaultProposalTTL
 	}
 	if opts.Notify == nil {
 		opts.Notify = func() {}

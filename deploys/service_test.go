@@ -890,3 +890,86 @@ func TestAStaleDeployReportDoesNotUndoAFinishedOne(t *testing.T) {
 		t.Errorf("deploy events %+v; want the success only", evs)
 	}
 }
+
+func TestAnExpiredProposalCannotBeConfirmed(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	h.clock.Advance(deploys.DefaultProposalTTL + time.Minute)
+	_, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice))
+	var st *deploys.StateError
+	if !errors.As(err, &st) || !strings.Contains(err.Error(), "proposed 31m ago and has expired (a proposal holds for 30m)") ||
+		!strings.Contains(err.Error(), "/incident rollback checkout") {
+		t.Fatalf("late confirmation: %v", err)
+	}
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if got.State != deploys.RollbackCanceled {
+		t.Errorf("expired proposal is %s", got.State)
+	}
+	h.runJobs()
+	if h.rb.startCalls() != 0 {
+		t.Error("an expired proposal was started")
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackCanceled)
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "expired") {
+		t.Errorf("cancel events %+v", evs)
+	}
+	// An expired proposal does not stand in the way of a new one, which
+	// expires the old one if nobody tried to confirm it.
+	r2, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Key: "p2"})
+	if err != nil || r2.ID == r.ID {
+		t.Fatalf("new proposal: %+v, %v", r2, err)
+	}
+	h.clock.Advance(deploys.DefaultProposalTTL + time.Minute)
+	r3, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Key: "p3"})
+	if err != nil || r3.ID == r2.ID {
+		t.Fatalf("proposal after the second expired: %+v, %v", r3, err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r2.ID); got.State != deploys.RollbackCanceled {
+		t.Errorf("the expired open proposal is %s", got.State)
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r3.ID, incidents.SlackActor(alice)); err != nil {
+		t.Errorf("confirming in time: %v", err)
+	}
+}
+
+func TestStartRefusesWhenWhatIsLiveChanged(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	// v4 went live between the proposal and the start.
+	v4 := history()[0]
+	v4.ExternalID, v4.Ref, v4.SHA, v4.StartedAt = "105", "v4", "4444444444444444", t0.Add(-time.Minute)
+	h.prov.deploys = append([]deploys.Deploy{v4}, history()...)
+	h.runJobs()
+	if n := h.rb.startCalls(); n != 0 {
+		t.Fatalf("Start called %d times over a changed live version", n)
+	}
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if got.State != deploys.RollbackFailed {
+		t.Fatalf("state %s", got.State)
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackFailed)
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "what is live changed since it was proposed (v3 (3333333) then, v4 (4444444) now)") ||
+		!strings.Contains(evs[0].Text, "Nothing was rolled back") {
+		t.Fatalf("failure events %+v", evs)
+	}
+
+	// The target already live: said so.
+	h2 := newHarness(t)
+	_, r2 := h2.propose()
+	if _, err := h2.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	back := history()[2]
+	back.ExternalID, back.Status, back.StartedAt = "105", deploys.StatusSuccess, t0.Add(-time.Minute)
+	h2.prov.deploys = append([]deploys.Deploy{back}, history()...)
+	h2.runJobs()
+	if got, _ := h2.svc.Rollback(ctx, r2.ID); got.State != deploys.RollbackFailed || h2.rb.startCalls() != 0 ||
+		!strings.Contains(got.Message, "v2 (2222222) is live already") {
+		t.Errorf("target live already: %+v, %d starts", got, h2.rb.startCalls())
+	}
+}
