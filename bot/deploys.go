@@ -561,7 +561,7 @@ func (b *Bot) deployAction(ctx context.Context, cb slack.InteractionCallback, ac
 	}
 	var refused *deploys.RefusedError
 	if errors.As(err, &refused) {
-		return true, b.tellClicker(ctx, cb, act, b.render.refusal(refused))
+		return true, b.tellClickerText(ctx, cb, act, b.render.refusal(refused))
 	}
 	if deploys.IsUserError(err) {
 		return true, b.tellClicker(ctx, cb, act, err.Error())
@@ -583,16 +583,28 @@ func parseRollbackTo(v string) (incidents.ID, string, string, error) {
 	return id, parts[1], strings.TrimSpace(parts[2]), nil
 }
 
-// refusal says who may confirm, with people's names as Slack shows them.
-// tellClicker escapes it, so it is plain text.
+// refusal says who may confirm, as mrkdwn with people mentioned (an
+// ephemeral message: nobody is notified).
 func (r *Renderer) refusal(e *deploys.RefusedError) string {
-	lead := "nobody leads it yet"
-	if e.Lead != "" {
-		lead = e.Lead
+	approvers := make([]string, len(e.Approvers))
+	for i, a := range e.Approvers {
+		approvers[i] = r.Person(a)
 	}
-	msg := "You may not confirm this rollback: only the incident's lead (" + lead + ")"
-	if len(e.Approvers) > 0 {
-		msg += " or " + e.Service + "'s rollback approvers (" + strings.Join(e.Approvers, ", ") + ")"
+	svc := Escape(e.Service)
+	var msg string
+	if e.LeadChanged {
+		msg = "You may not confirm this rollback: only " + svc + "'s rollback approvers (" + strings.Join(approvers, ", ") +
+			") may, because the incident's lead changed after it was proposed."
+	} else {
+		lead := "nobody leads it yet"
+		if e.Lead != "" {
+			lead = r.Person(e.Lead)
+		}
+		msg = "You may not confirm this rollback: only the incident's lead (" + lead + ")"
+		if len(approvers) > 0 {
+			msg += " or " + svc + "'s rollback approvers (" + strings.Join(approvers, ", ") + ")"
+		}
+		msg += " may."
 	}
-	return msg + " may. Your attempt was recorded in the timeline."
+	return ":warning: " + msg + " Your attempt was recorded in the timeline."
 }

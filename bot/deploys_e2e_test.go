@@ -211,7 +211,7 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 	clickButton(t, sb, inc, dave, bot.ActionRollbackConfirm, id)
 	runJobs(t, sb)
 	if eph := ephemeralsTo(sb, dave); len(eph) != 2 || !strings.Contains(eph[1], "You may not confirm this rollback") ||
-		!strings.Contains(eph[1], "approvers (alice, bob)") {
+		!strings.Contains(eph[1], "approvers (<@U01ALICE>, <@U01BOB>)") {
 		t.Errorf("dave was not told: %v", eph)
 	}
 	if n := countKind(timeline(t, sb, inc.ID), deploys.EventRollbackRefused); n != 1 {

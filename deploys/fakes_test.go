@@ -150,6 +150,8 @@ func (h *harness) open() {
 			"checkout": {Environment: "production", Providers: []deploys.Provider{h.prov}, Rollbacker: h.rb,
 				Approvers: []string{"alice", "bob"}, HasDeploySources: true},
 			"search": {},
+			// cart rolls back like checkout, without approvers.
+			"cart": {Providers: []deploys.Provider{h.prov}, Rollbacker: h.rb},
 		},
 		People: map[string]incidents.Actor{"alice": incidents.SlackActor(alice), "bob": incidents.SlackActor(bob),
 			"lena": incidents.SlackActor(lena)},

@@ -65,9 +65,17 @@ type RefusedError struct {
 	// service's rollback approvers.
 	Lead      string
 	Approvers []string
+	// LeadChanged is set when the service has approvers and the incident's
+	// lead is not who led it when the rollback was proposed: then only an
+	// approver may confirm.
+	LeadChanged bool
 }
 
 func (e *RefusedError) Error() string {
+	if e.LeadChanged {
+		return fmt.Sprintf("Only %s's rollback approvers (%s) may confirm this rollback: the incident's lead changed since it was proposed, and a new lead may confirm only rollbacks proposed while they lead.",
+			e.Service, strings.Join(e.Approvers, ", "))
+	}
 	who := "the incident's lead"
 	if e.Lead != "" {
 		who += " (" + e.Lead + ")"
@@ -234,6 +242,11 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 				return nil
 			}
 		}
+		inc, err := tx.Incident(ctx, r.Incident)
+		if err != nil {
+			return err
+		}
+		r.ProposedLead = inc.Lead()
 		stored, ex, err := tx.InsertRollback(ctx, r, in.Key)
 		if err != nil || ex {
 			r, existed = stored, ex
@@ -293,22 +306,53 @@ func (s *Service) Rollbacks(ctx context.Context, inc incidents.ID) ([]*Rollback,
 	return s.opts.Store.Rollbacks(ctx, inc)
 }
 
-// mayDecide reports whether actor may confirm a rollback of service in inc:
-// the incident's lead and the service's rollback approvers may.
-func (s *Service) mayDecide(inc *incidents.Incident, service string, actor incidents.Actor) bool {
-	is := func(person string) bool {
-		if person == "" || actor == "" {
-			return false
-		}
-		if a, ok := s.opts.People[person]; ok && a == actor {
-			return true
-		}
-		return actor == incidents.SlackActor(person) || actor == incidents.Actor(person)
+// isPerson reports whether actor is person: a configured person's name
+// or a Slack user ID.
+func (s *Service) isPerson(person string, actor incidents.Actor) bool {
+	if person == "" || actor == "" {
+		return false
 	}
-	if is(inc.Lead()) {
+	if a, ok := s.opts.People[person]; ok && a == actor {
 		return true
 	}
-	return slices.ContainsFunc(s.opts.Services[service].Approvers, is)
+	return actor == incidents.SlackActor(person) || actor == incidents.Actor(person)
+}
+
+// samePerson reports whether two people's names (or Slack IDs) name the
+// same person.
+func (s *Service) samePerson(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	actorOf := func(p string) incidents.Actor {
+		if act, ok := s.opts.People[p]; ok {
+			return act
+		}
+		return incidents.SlackActor(p)
+	}
+	return actorOf(a) == actorOf(b)
+}
+
+// mayDecide reports whether actor may confirm r (or, with confirm false,
+// cancel it): the service's rollback approvers may, and the incident's
+// lead. When the service has approvers, the lead may confirm only a
+// rollback proposed while they led: taking the lead (which anyone may) does
+// not let one confirm a rollback alone. leadChanged reports that case.
+func (s *Service) mayDecide(inc *incidents.Incident, r *Rollback, actor incidents.Actor, confirm bool) (ok, leadChanged bool) {
+	approvers := s.opts.Services[r.Service].Approvers
+	if slices.ContainsFunc(approvers, func(p string) bool { return s.isPerson(p, actor) }) {
+		return true, false
+	}
+	if !s.isPerson(inc.Lead(), actor) {
+		return false, false
+	}
+	if !confirm || len(approvers) == 0 || s.samePerson(r.ProposedLead, inc.Lead()) {
+		return true, false
+	}
+	return false, true
 }
 
 // ConfirmRollback confirms a proposed rollback and queues its start, once:
@@ -341,9 +385,9 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 		if err != nil {
 			return err
 		}
-		if !s.mayDecide(inc, r.Service, actor) && (confirm || actor != r.ProposedBy) {
+		if ok, leadChanged := s.mayDecide(inc, r, actor, confirm); !ok && (confirm || actor != r.ProposedBy) {
 			refused = &RefusedError{Actor: actor, Rollback: r.ID, Service: r.Service, Lead: inc.Lead(),
-				Approvers: s.opts.Services[r.Service].Approvers}
+				Approvers: s.opts.Services[r.Service].Approvers, LeadChanged: leadChanged}
 			verb := "confirm"
 			if !confirm {
 				verb = "cancel"

@@ -307,17 +307,70 @@ func TestLeadAndApproversMayConfirm(t *testing.T) {
 			}
 		})
 	}
-	// A lead assigned by Slack ID (not a configured person).
+	// A lead assigned by Slack ID (not a configured person), before the
+	// proposal.
+	ctx := context.Background()
 	h := newHarness(t)
-	inc, r := h.propose()
-	if _, err := h.inc.AssignRole(context.Background(), inc.ID, incidents.RoleLead, "U09ZED", "cli:t"); err != nil {
+	h.prov.deploys = history()
+	inc := h.declare(incidents.Sev1)
+	if _, err := h.inc.AssignRole(ctx, inc.ID, incidents.RoleLead, "U09ZED", "cli:t"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.ConfirmRollback(context.Background(), r.ID, incidents.SlackActor(lena)); err == nil {
+	r, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Actor: incidents.SlackActor(dave)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ProposedLead != "U09ZED" {
+		t.Errorf("proposed while %q led", r.ProposedLead)
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(lena)); err == nil {
 		t.Error("the former lead may still confirm")
 	}
-	if _, err := h.svc.ConfirmRollback(context.Background(), r.ID, incidents.SlackActor("U09ZED")); err != nil {
-		t.Errorf("the new lead: %v", err)
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor("U09ZED")); err != nil {
+		t.Errorf("the lead: %v", err)
+	}
+}
+
+func TestTakingTheLeadDoesNotLetOneConfirm(t *testing.T) {
+	// /incident lead @me is open to anyone; with approvers configured, a
+	// lead taken after the proposal does not let dave confirm.
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.inc.AssignRole(ctx, inc.ID, incidents.RoleLead, dave, incidents.SlackActor(dave)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(dave))
+	var refused *deploys.RefusedError
+	if !errors.As(err, &refused) || !refused.LeadChanged ||
+		err.Error() != "Only checkout's rollback approvers (alice, bob) may confirm this rollback: the incident's lead changed since it was proposed, and a new lead may confirm only rollbacks proposed while they lead." {
+		t.Fatalf("dave, lead since the proposal: %v", err)
+	}
+	if n := len(h.events(inc.ID, deploys.EventRollbackRefused)); n != 1 {
+		t.Errorf("%d refusals recorded", n)
+	}
+	// An approver may confirm it.
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(bob)); err != nil {
+		t.Errorf("approver: %v", err)
+	}
+
+	// Without approvers, the lead of the moment decides.
+	h2 := newHarness(t)
+	h2.prov.deploys = history()
+	inc2, err := h2.inc.Declare(ctx, incidents.DeclareInput{Title: "cart down", Service: "cart", Severity: incidents.Sev1,
+		Lead: "lena", Actor: incidents.SlackActor(lena)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := h2.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc2.ID, Service: "cart", Actor: incidents.SlackActor(lena)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h2.inc.AssignRole(ctx, inc2.ID, incidents.RoleLead, dave, incidents.SlackActor(dave)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h2.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(dave)); err != nil {
+		t.Errorf("the lead of a service without approvers: %v", err)
 	}
 }
 

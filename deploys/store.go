@@ -45,15 +45,19 @@ type Rollback struct {
 	Handle Handle
 	// Message is the last progress message (what failed, on failure);
 	// URL where to look.
-	Message     string
-	URL         string
-	ProposedBy  incidents.Actor
-	ConfirmedBy incidents.Actor
-	ProposedAt  time.Time
-	ConfirmedAt time.Time
-	StartedAt   time.Time
-	FinishedAt  time.Time
-	UpdatedAt   time.Time
+	Message    string
+	URL        string
+	ProposedBy incidents.Actor
+	// ProposedLead is the incident's lead when it was proposed ("" when
+	// nobody led it): with approvers configured, only that lead may
+	// confirm it besides them.
+	ProposedLead string
+	ConfirmedBy  incidents.Actor
+	ProposedAt   time.Time
+	ConfirmedAt  time.Time
+	StartedAt    time.Time
+	FinishedAt   time.Time
+	UpdatedAt    time.Time
 	// Version increases with every change; UpdateRollback refuses a lost
 	// update.
 	Version int64

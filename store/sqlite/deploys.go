@@ -129,7 +129,7 @@ func (s *Store) Deploys(ctx context.Context, service string, limit int) ([]deplo
 }
 
 const rollbackColumns = `id, key, propose_key, incident_id, service, mechanism, from_deploy, to_deploy, state, handle, message, url,
-	proposed_by, confirmed_by, proposed_at, confirmed_at, started_at, finished_at, updated_at, version`
+	proposed_by, proposed_lead, confirmed_by, proposed_at, confirmed_at, started_at, finished_at, updated_at, version`
 
 // rollbackJSON is how a rollback's deploys and handle are stored.
 type rollbackJSON struct {
@@ -157,16 +157,16 @@ func scanRollback(sc interface{ Scan(...any) error }) (*deploys.Rollback, error)
 		r                                                        deploys.Rollback
 		j                                                        rollbackJSON
 		inc                                                      int64
-		mech, state, by, confirmedBy                             string
+		mech, state, by, lead, confirmedBy                       string
 		proposed, confirmed, started, finished, updated, version int64
 	)
 	err := sc.Scan(&r.ID, &r.Key, &r.ProposeKey, &inc, &r.Service, &mech, &j.from, &j.to, &state, &j.handle, &r.Message, &r.URL,
-		&by, &confirmedBy, &proposed, &confirmed, &started, &finished, &updated, &version)
+		&by, &lead, &confirmedBy, &proposed, &confirmed, &started, &finished, &updated, &version)
 	if err != nil {
 		return nil, err
 	}
 	r.Incident, r.Mechanism, r.State = incidents.ID(inc), deploys.Mechanism(mech), deploys.RollbackState(state)
-	r.ProposedBy, r.ConfirmedBy = incidents.Actor(by), incidents.Actor(confirmedBy)
+	r.ProposedBy, r.ProposedLead, r.ConfirmedBy = incidents.Actor(by), lead, incidents.Actor(confirmedBy)
 	r.ProposedAt, r.ConfirmedAt, r.StartedAt = fromMS(proposed), fromMS(confirmed), fromMS(started)
 	r.FinishedAt, r.UpdatedAt, r.Version = fromMS(finished), fromMS(updated), version
 	for _, f := range []struct {
@@ -208,12 +208,12 @@ func (t *txn) InsertRollback(ctx context.Context, r *deploys.Rollback, key strin
 	}
 	err = t.db().QueryRowContext(ctx, `
 		INSERT INTO rollbacks (key, propose_key, incident_id, service, mechanism, from_deploy, to_deploy, state, handle,
-			message, url, proposed_by, confirmed_by, proposed_at, confirmed_at, started_at, finished_at, updated_at,
-			version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+			message, url, proposed_by, proposed_lead, confirmed_by, proposed_at, confirmed_at, started_at, finished_at,
+			updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		RETURNING id`,
 		r.Key, key, int64(r.Incident), r.Service, string(r.Mechanism), j.from, j.to, string(r.State), j.handle,
-		r.Message, r.URL, string(r.ProposedBy), string(r.ConfirmedBy), ms(r.ProposedAt), ms(r.ConfirmedAt),
+		r.Message, r.URL, string(r.ProposedBy), r.ProposedLead, string(r.ConfirmedBy), ms(r.ProposedAt), ms(r.ConfirmedAt),
 		ms(r.StartedAt), ms(r.FinishedAt), ms(r.UpdatedAt)).Scan(&r.ID)
 	if err != nil {
 		return nil, false, fmt.Errorf("storing rollback: %w", err)
