@@ -184,6 +184,10 @@ func (b *Bot) runFreeze(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	st, err := b.opts.Deploys.Freeze(ctx, service, r.Actor, slackText(reason))
+	var refused *deploys.FreezeRefusedError
+	if errors.As(err, &refused) {
+		return Reply{Text: b.render.freezeRefusal(refused)}, nil
+	}
 	if err != nil {
 		return Reply{}, err
 	}
@@ -196,10 +200,35 @@ func (b *Bot) runUnfreeze(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	st, err := b.opts.Deploys.Unfreeze(ctx, service, r.Actor)
+	var refused *deploys.FreezeRefusedError
+	if errors.As(err, &refused) {
+		return Reply{Text: b.render.freezeRefusal(refused)}, nil
+	}
 	if err != nil {
 		return Reply{}, err
 	}
 	return Reply{Text: b.render.freezeStatus(st)}, nil
+}
+
+// freezeRefusal says who may lift or replace a manual freeze, with people
+// mentioned (the reply is shown to the asker only).
+func (r *Renderer) freezeRefusal(e *deploys.FreezeRefusedError) string {
+	people := func(ps []string) string {
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			out[i] = r.Person(p)
+		}
+		return strings.Join(out, ", ")
+	}
+	svc := Escape(e.Service)
+	who := []string{"who froze it (" + r.Actor(e.FrozenBy) + ")"}
+	if len(e.Leads) > 0 {
+		who = append(who, "the lead of an open incident of "+svc+" ("+people(e.Leads)+")")
+	}
+	if len(e.Approvers) > 0 {
+		who = append(who, svc+"'s rollback approvers ("+people(e.Approvers)+")")
+	}
+	return ":warning: Only " + strings.Join(who, ", ") + " may lift or replace the manual freeze of *" + svc + "*."
 }
 
 // freezeStatus says whether a service is frozen, and why.

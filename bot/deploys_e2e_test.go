@@ -351,6 +351,11 @@ func TestFreezeCommandsAndAPI(t *testing.T) {
 	if n := len(botMessages(sb, inc.ChannelID, "Froze deploys of checkout")); n != 1 {
 		t.Errorf("%d freeze posts", n)
 	}
+	sb.Slack.Join("general", dave)
+	if reply := command(t, sb, dave, "general", "unfreeze checkout"); !strings.Contains(reply,
+		"Only who froze it (<@U01BOB>), the lead of an open incident of checkout (<@U01ALICE>), checkout's rollback approvers (<@U01ALICE>, <@U01BOB>) may lift") {
+		t.Errorf("dave's unfreeze replied %q", reply)
+	}
 	if reply := command(t, sb, bob, "general", "unfreeze checkout"); !strings.Contains(reply, "are not frozen") {
 		t.Errorf("unfreeze replied %q", reply)
 	}

@@ -151,7 +151,8 @@ func IsUserError(err error) bool {
 	var r *RefusedError
 	var st *StateError
 	var pr *ProposedError
-	return errors.As(err, &r) || errors.As(err, &st) || errors.As(err, &pr) || incidents.IsUserError(err)
+	var fr *FreezeRefusedError
+	return errors.As(err, &r) || errors.As(err, &st) || errors.As(err, &pr) || errors.As(err, &fr) || incidents.IsUserError(err)
 }
 
 // RequestRollback proposes a rollback of a service in an incident: what is

@@ -128,6 +128,8 @@ type Tx interface {
 	// incidents.ErrConflict unless the stored version is r.Version, and
 	// then increments r.Version.
 	UpdateRollback(ctx context.Context, r *Rollback) error
+	// ManualFreeze returns the service's manual freeze, or nil.
+	ManualFreeze(ctx context.Context, service string) (*ManualFreeze, error)
 	// SetManualFreeze stores f, replacing the service's manual freeze.
 	SetManualFreeze(ctx context.Context, f ManualFreeze) error
 	// DeleteManualFreeze removes the service's manual freeze and reports

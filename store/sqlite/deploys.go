@@ -324,12 +324,22 @@ func (t *txn) DeleteManualFreeze(ctx context.Context, service string) (bool, err
 
 // ManualFreeze returns the service's manual freeze, or nil.
 func (s *Store) ManualFreeze(ctx context.Context, service string) (*deploys.ManualFreeze, error) {
+	return manualFreeze(ctx, s.read(), service)
+}
+
+// ManualFreeze returns the service's manual freeze in the transaction, or
+// nil.
+func (t *txn) ManualFreeze(ctx context.Context, service string) (*deploys.ManualFreeze, error) {
+	return manualFreeze(ctx, t.db(), service)
+}
+
+func manualFreeze(ctx context.Context, q execer, service string) (*deploys.ManualFreeze, error) {
 	var (
 		f      = deploys.ManualFreeze{Service: service}
 		by     string
 		frozen int64
 	)
-	err := s.read().QueryRowContext(ctx, `SELECT frozen_by, reason, frozen_at FROM deploy_freezes WHERE service = ?`,
+	err := q.QueryRowContext(ctx, `SELECT frozen_by, reason, frozen_at FROM deploy_freezes WHERE service = ?`,
 		service).Scan(&by, &f.Reason, &frozen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
