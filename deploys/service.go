@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -99,6 +100,18 @@ type Options struct {
 // bot, the HTTP API and the inbound deploy webhooks all go through it.
 type Service struct {
 	opts Options
+
+	// reads is what each service's providers answered when Recent last
+	// read them, for Known.
+	mu    sync.Mutex
+	reads map[string]providerRead
+}
+
+// providerRead is what a service's providers answered at one time.
+type providerRead struct {
+	at      time.Time
+	deploys []Deploy
+	errors  []SourceError
 }
 
 var _ Recorder = (*Service)(nil)
@@ -132,7 +145,7 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Services == nil {
 		opts.Services = map[string]ServiceConfig{}
 	}
-	return &Service{opts: opts}, nil
+	return &Service{opts: opts, reads: map[string]providerRead{}}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
@@ -376,6 +389,10 @@ type Recent struct {
 	// Errors are the providers that could not be read; Deploys has what
 	// the others and the store know.
 	Errors []SourceError
+	// ReadAt is when the providers were read: now for Recent; for Known,
+	// when Recent last read them (zero when it has not since Warroom
+	// started, or the service has no provider).
+	ReadAt time.Time
 	// rolledBack are the deploys (by source and external ID) that were
 	// rolled back from: never offered as a version to go back to.
 	rolledBack map[string]bool
@@ -402,6 +419,8 @@ func (e SourceError) Error() string {
 // when limit is 0), merged from its providers and the stored deploys, with
 // what is live and the last good deploy before it. A provider that fails
 // is reported in Errors and does not hide the others or the stored deploys.
+// It calls the providers (GitHub): it runs in jobs, never in a request;
+// requests use Known.
 func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent, error) {
 	cfg, err := s.service(service)
 	if err != nil {
@@ -410,7 +429,48 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 	if limit <= 0 {
 		limit = RecentLimit
 	}
-	out := Recent{Service: service}
+	read := providerRead{at: s.now()}
+	for _, p := range cfg.Providers {
+		pctx, cancel := context.WithTimeout(ctx, s.opts.ProviderTimeout)
+		// Read more than shown, to find the last good deploy behind a
+		// few bad ones.
+		ds, err := p.Recent(pctx, max(limit, 2*RecentLimit))
+		cancel()
+		if err != nil {
+			s.opts.Logger.Warn("reading recent deploys failed", "service", service, "source", p.Source(), "error", err)
+			read.errors = append(read.errors, SourceError{Source: p.Source(), Err: err})
+			continue
+		}
+		read.deploys = append(read.deploys, ds...)
+	}
+	if len(cfg.Providers) > 0 {
+		s.mu.Lock()
+		s.reads[service] = read
+		s.mu.Unlock()
+	}
+	return s.merge(ctx, service, cfg, limit, read)
+}
+
+// Known is Recent without calling any provider: the stored deploys and
+// what the providers answered when Recent last read them (ReadAt says
+// when). The HTTP API serves it, so that a request never waits on GitHub.
+func (s *Service) Known(ctx context.Context, service string, limit int) (Recent, error) {
+	cfg, err := s.service(service)
+	if err != nil {
+		return Recent{}, err
+	}
+	if limit <= 0 {
+		limit = RecentLimit
+	}
+	s.mu.Lock()
+	read := s.reads[service]
+	s.mu.Unlock()
+	return s.merge(ctx, service, cfg, limit, read)
+}
+
+// merge merges the stored deploys with what the providers answered.
+func (s *Service) merge(ctx context.Context, service string, cfg ServiceConfig, limit int, read providerRead) (Recent, error) {
+	out := Recent{Service: service, Errors: read.errors, ReadAt: read.at}
 	stored, err := s.opts.Store.Deploys(ctx, service, max(limit, 2*RecentLimit))
 	if err != nil {
 		return Recent{}, err
@@ -440,20 +500,8 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 		}
 		add(d, false)
 	}
-	for _, p := range cfg.Providers {
-		pctx, cancel := context.WithTimeout(ctx, s.opts.ProviderTimeout)
-		// Read more than shown, to find the last good deploy behind a
-		// few bad ones.
-		ds, err := p.Recent(pctx, max(limit, 2*RecentLimit))
-		cancel()
-		if err != nil {
-			s.opts.Logger.Warn("reading recent deploys failed", "service", service, "source", p.Source(), "error", err)
-			out.Errors = append(out.Errors, SourceError{Source: p.Source(), Err: err})
-			continue
-		}
-		for _, d := range ds {
-			add(d, true)
-		}
+	for _, d := range read.deploys {
+		add(d, true)
 	}
 	for _, d := range merged {
 		out.Deploys = append(out.Deploys, d)

@@ -1026,3 +1026,37 @@ func TestStartRefusesWhenWhatIsLiveChanged(t *testing.T) {
 		t.Errorf("target live already: %+v, %d starts", got, h2.rb.startCalls())
 	}
 }
+
+func TestKnownCallsNoProvider(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.prov.deploys = history()
+	stored := deploys.Deploy{Service: "checkout", Environment: "production", Source: deploys.SourceWebhook, ExternalID: "argo-1",
+		Ref: "v0", Status: deploys.StatusInactive, StartedAt: t0.Add(-48 * time.Hour)}
+	if _, err := h.svc.RecordDeploy(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	// Before any read: the stored deploys only.
+	rec, err := h.svc.Known(ctx, "checkout", 0)
+	if err != nil || len(rec.Deploys) != 1 || rec.Deploys[0].Ref != "v0" || !rec.ReadAt.IsZero() {
+		t.Fatalf("known before a read: %+v, %v", rec, err)
+	}
+	h.clock.Advance(time.Minute)
+	if _, err := h.svc.Recent(ctx, "checkout", 0); err != nil {
+		t.Fatal(err)
+	}
+	calls := h.prov.calls
+	h.prov.deploys = nil // GitHub changed; Known does not ask
+	h.clock.Advance(time.Minute)
+	rec, err = h.svc.Known(ctx, "checkout", 0)
+	if err != nil || len(rec.Deploys) != 5 || rec.Live == nil || rec.Live.Ref != "v3" || rec.LastGood.Ref != "v2" ||
+		!rec.ReadAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("known after a read: %+v, %v", rec, err)
+	}
+	if h.prov.calls != calls {
+		t.Errorf("Known called the provider %d times", h.prov.calls-calls)
+	}
+	if _, err := h.svc.Known(ctx, "nope", 0); !deploys.IsUserError(err) {
+		t.Errorf("unknown service: %v", err)
+	}
+}
