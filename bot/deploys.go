@@ -322,6 +322,8 @@ func (b *Bot) deployEventPost(inc *incidents.Incident, ev incidents.Event) (Post
 		post.Text = ":white_check_mark: " + text
 	case deploys.EventRollbackFailed:
 		post.Text = ":x: " + text
+	case deploys.EventRollbackUnknown:
+		post.Text = ":grey_question: " + text
 	case deploys.EventRollbackCanceled:
 		post.Text = ":no_entry_sign: " + b.render.Actor(ev.Actor) + ": " + text
 	case deploys.EventFreeze, deploys.EventUnfreeze:

@@ -247,6 +247,9 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 	if failedJobs(t, sb) != 0 {
 		t.Error("failed jobs")
 	}
+	if n := rollbackCounter(t, sb, "github_workflow", "succeeded"); n != 1 {
+		t.Errorf("warroom_rollbacks_total{github_workflow,succeeded} = %v, want 1", n)
+	}
 
 	// v2 is live again: the rolled-back v3 is no version to go back to.
 	back := prov.deploys[2]
@@ -382,4 +385,30 @@ func TestFreezeCommandsAndAPI(t *testing.T) {
 	if code, _ := sb.API(ctx, "/api/freeze?service=nope", &bad); code != http.StatusBadRequest {
 		t.Errorf("unknown service: %d %v", code, bad)
 	}
+}
+
+// rollbackCounter reads warroom_rollbacks_total with the labels from the
+// app's registry.
+func rollbackCounter(t *testing.T, sb *sandbox.Sandbox, mechanism, outcome string) float64 {
+	t.Helper()
+	mfs, err := sb.App.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() != "warroom_rollbacks_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["mechanism"] == mechanism && labels["outcome"] == outcome {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
 }

@@ -123,6 +123,15 @@ type harness struct {
 	queue *runner.Queue
 	prov  *fakeProvider
 	rb    *fakeRollbacker
+	// outcomes are what OnOutcome was told: "mechanism/state".
+	outMu    sync.Mutex
+	outcomes []string
+}
+
+func (h *harness) outcomeList() string {
+	h.outMu.Lock()
+	defer h.outMu.Unlock()
+	return fmt.Sprint(h.outcomes)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -157,6 +166,11 @@ func (h *harness) open() {
 			"lena": incidents.SlackActor(lena)},
 		Now:    h.clock.Now,
 		Logger: quiet,
+		OnOutcome: func(m deploys.Mechanism, st deploys.RollbackState) {
+			h.outMu.Lock()
+			defer h.outMu.Unlock()
+			h.outcomes = append(h.outcomes, string(m)+"/"+string(st))
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

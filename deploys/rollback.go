@@ -215,8 +215,9 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 		return nil, &incidents.ValidationError{Field: "ref", Msg: msg}
 	}
 	var (
-		existed bool
-		open    *Rollback
+		existed     bool
+		open        *Rollback
+		expiredOpen []*Rollback
 	)
 	err = s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		active, err := tx.ActiveRollbacks(ctx, r.Service)
@@ -238,6 +239,7 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 				if err := s.expire(ctx, tx, a); err != nil {
 					return err
 				}
+				expiredOpen = append(expiredOpen, a)
 			default:
 				open = a
 				return nil
@@ -263,6 +265,9 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, a := range expiredOpen {
+		s.opts.OnOutcome(a.Mechanism, RollbackCanceled)
 	}
 	if open != nil {
 		return open, &ProposedError{Rollback: open}
@@ -455,7 +460,11 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 		return nil, refused
 	}
 	if expired != nil {
+		s.opts.OnOutcome(expired.Rollback.Mechanism, RollbackCanceled)
 		return nil, expired
+	}
+	if out.State.Done() {
+		s.opts.OnOutcome(out.Mechanism, out.State)
 	}
 	return out, nil
 }
@@ -583,6 +592,7 @@ func (s *Service) liveChanged(ctx context.Context, r *Rollback, attempt int) (st
 // endStart fails a confirmed rollback that Warroom decided not to start,
 // saying why (text).
 func (s *Service) endStart(ctx context.Context, r *Rollback, text string) error {
+	ended := false
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.Rollback(ctx, r.ID)
 		if err != nil || !startable(r) {
@@ -594,10 +604,14 @@ func (s *Service) endStart(ctx context.Context, r *Rollback, text string) error 
 			return err
 		}
 		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackFailed, text))
+		ended = err == nil
 		return err
 	})
 	if err == nil {
 		s.opts.Notify()
+	}
+	if ended {
+		s.opts.OnOutcome(r.Mechanism, RollbackFailed)
 	}
 	return err
 }
@@ -627,10 +641,15 @@ func notFoundIsPermanent(err error) error {
 	return err
 }
 
-// failStart records that a confirmed rollback could not be started.
+// failStart records that a confirmed rollback could not be started. When
+// the cause is not a refusal (the last attempt's answer was lost: a
+// timeout, a 5xx), the mechanism may have started it: the message says so
+// and where to check.
 func (s *Service) failStart(ctx context.Context, r *Rollback, cause error) error {
 	s.opts.Logger.Error("starting a rollback failed", "rollback", r.ID, "incident", r.Incident, "service", r.Service,
 		"mechanism", r.Mechanism, "error", cause)
+	mayHaveStarted := !jobs.IsPermanent(cause)
+	ended := false
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.Rollback(ctx, r.ID)
 		if err != nil || !startable(r) {
@@ -644,11 +663,19 @@ func (s *Service) failStart(ctx context.Context, r *Rollback, cause error) error
 		}
 		text := fmt.Sprintf("Rollback of %s to %s failed to start. %s. Nothing was rolled back; check services.%s.rollback in warroom.yaml and Warroom's log (job %s:%d).",
 			r.Service, DeployLabel(r.To), r.Message, r.Service, JobRollbackStart, r.ID)
+		if mayHaveStarted {
+			text = fmt.Sprintf("Rollback of %s to %s may not have started: %s. The last attempt's answer was lost, so it may have started anyway: check %s (look for %s) before rolling back again, and Warroom's log (job %s:%d).",
+				r.Service, DeployLabel(r.To), r.Message, where(r), r.Key, JobRollbackStart, r.ID)
+		}
 		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackFailed, text))
+		ended = err == nil
 		return err
 	})
 	if err == nil {
 		s.opts.Notify()
+	}
+	if ended {
+		s.opts.OnOutcome(r.Mechanism, RollbackFailed)
 	}
 	return err
 }
@@ -686,6 +713,7 @@ func (s *Service) HandleFollow(ctx context.Context, j jobs.Job) error {
 		}
 		return err
 	}
+	var ended *Rollback
 	err = s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.Rollback(ctx, p.Rollback)
 		if err != nil || r.State != RollbackRunning {
@@ -695,24 +723,48 @@ func (s *Service) HandleFollow(ctx context.Context, j jobs.Job) error {
 			return err
 		}
 		if r.State.Done() {
+			ended = r
 			return nil
 		}
 		return s.queuePoll(ctx, tx, r, p.Poll+1)
 	})
 	if err == nil {
 		s.opts.Notify()
+		if ended != nil {
+			s.opts.OnOutcome(ended.Mechanism, ended.State)
+		}
 	}
 	return err
 }
 
-// giveUp stops following a running rollback and says where to look.
+// giveUp stops following a running rollback: its state becomes unknown,
+// and the message says where to look for how it ended.
 func (s *Service) giveUp(ctx context.Context, r *Rollback, why string) error {
-	return s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
-		text := fmt.Sprintf("Warroom stopped following the rollback of %s to %s: %s. Look at %s to see how it ended.",
+	ended := false
+	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
+		r, err := tx.Rollback(ctx, r.ID)
+		if err != nil || r.State != RollbackRunning {
+			return err
+		}
+		now := s.now()
+		r.State, r.FinishedAt, r.UpdatedAt = RollbackUnknown, now, now
+		r.Message = fmt.Sprintf("Warroom stopped following it: %s. Look at %s to see how it ended.", why, where(r))
+		if err := tx.UpdateRollback(ctx, r); err != nil {
+			return err
+		}
+		text := fmt.Sprintf("Warroom stopped following the rollback of %s to %s: %s. Whether it worked is unknown; look at %s to see how it ended.",
 			r.Service, DeployLabel(r.To), why, where(r))
-		_, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackProgress, text))
+		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackUnknown, text))
+		ended = err == nil
 		return err
 	})
+	if err == nil {
+		s.opts.Notify()
+	}
+	if ended {
+		s.opts.OnOutcome(r.Mechanism, RollbackUnknown)
+	}
+	return err
 }
 
 // where says where to look at a rollback.
@@ -814,9 +866,11 @@ func (s *Service) applyProgress(ctx context.Context, tx Tx, r *Rollback, p Progr
 // service's webhook rollback with key. The key of another service's
 // rollback, or of one through another mechanism, is not found: a tool
 // trusted for one service cannot change another's rollbacks. A callback
-// for a rollback that is over changes nothing (a retried callback); one for
+// for a rollback that is over changes nothing (a retried callback), except
+// one Warroom stopped following (unknown), whose outcome it records; one for
 // a rollback that was never confirmed is refused.
 func (s *Service) RecordRollbackProgress(ctx context.Context, service, key string, p Progress) error {
+	var ended *Rollback
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.RollbackByKey(ctx, key)
 		if err != nil {
@@ -826,15 +880,28 @@ func (s *Service) RecordRollbackProgress(ctx context.Context, service, key strin
 			return fmt.Errorf("webhook rollback %s of %s: %w", key, service, incidents.ErrNotFound)
 		}
 		switch {
+		case r.State == RollbackUnknown:
+			// Warroom gave up following it; the tool still says how it
+			// ended. Its outcome was counted as unknown already.
+			return s.applyProgress(ctx, tx, r, p)
 		case r.State.Done():
 			return nil
 		case r.State == RollbackProposed:
 			return &incidents.ValidationError{Field: "key", Msg: fmt.Sprintf("rollback %s was not confirmed; there is no progress to record", key)}
 		}
-		return s.applyProgress(ctx, tx, r, p)
+		if err := s.applyProgress(ctx, tx, r, p); err != nil {
+			return err
+		}
+		if r.State.Done() {
+			ended = r
+		}
+		return nil
 	})
 	if err == nil {
 		s.opts.Notify()
+		if ended != nil {
+			s.opts.OnOutcome(ended.Mechanism, ended.State)
+		}
 	}
 	return err
 }

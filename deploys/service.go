@@ -34,6 +34,9 @@ const (
 	EventRollbackSucceeded incidents.EventKind = "rollback.succeeded"
 	EventRollbackFailed    incidents.EventKind = "rollback.failed"
 	EventRollbackCanceled  incidents.EventKind = "rollback.canceled"
+	// EventRollbackUnknown is a rollback Warroom stopped following before
+	// it ended; the text says where to look.
+	EventRollbackUnknown incidents.EventKind = "rollback.unknown"
 	// EventFreeze and EventUnfreeze are a manual freeze of the incident's
 	// service set or lifted. Data has "service" and "reason".
 	EventFreeze   incidents.EventKind = "deploys.frozen"
@@ -92,8 +95,12 @@ type Options struct {
 	ProposalTTL time.Duration
 	// Notify wakes the job queue after a change enqueued a job. Optional.
 	Notify func()
-	Now    func() time.Time // default time.Now
-	Logger *slog.Logger     // default slog.Default()
+	// OnOutcome, when set, is told of each rollback that reached a final
+	// state (succeeded, failed, canceled, unknown), once, after it is
+	// stored: for metrics.
+	OnOutcome func(m Mechanism, outcome RollbackState)
+	Now       func() time.Time // default time.Now
+	Logger    *slog.Logger     // default slog.Default()
 }
 
 // Service holds the use cases of deploys, rollbacks and freezes. The Slack
@@ -135,6 +142,9 @@ func NewService(opts Options) (*Service, error) {
 	}
 	if opts.Notify == nil {
 		opts.Notify = func() {}
+	}
+	if opts.OnOutcome == nil {
+		opts.OnOutcome = func(Mechanism, RollbackState) {}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -291,6 +291,9 @@ func TestConfirmRefusesOthersAndRecordsIt(t *testing.T) {
 	if n := len(h.events(inc.ID, deploys.EventRollbackCanceled)); n != 1 {
 		t.Errorf("%d cancel events", n)
 	}
+	if o := h.outcomeList(); o != "[github_workflow/canceled]" {
+		t.Errorf("outcomes %s", o)
+	}
 }
 
 func TestLeadAndApproversMayConfirm(t *testing.T) {
@@ -474,6 +477,9 @@ func TestRollbackIsFollowedToSuccess(t *testing.T) {
 	if got.FinishedAt.Sub(got.StartedAt) != time.Minute {
 		t.Errorf("took %s, want 4 polls of 15s", got.FinishedAt.Sub(got.StartedAt))
 	}
+	if o := h.outcomeList(); o != "[github_workflow/succeeded]" {
+		t.Errorf("outcomes %s", o)
+	}
 }
 
 func TestRollbackThatFailsSaysWhatAndWhere(t *testing.T) {
@@ -526,6 +532,15 @@ func TestRollbackThatCannotStartFails(t *testing.T) {
 	h2.runJobs()
 	if got, _ := h2.svc.Rollback(ctx, r2.ID); got.State != deploys.RollbackFailed || h2.rb.startCalls() != 6 {
 		t.Fatalf("after 6 failed starts (%d calls): %+v", h2.rb.startCalls(), got)
+	}
+	// Its last answer was lost, not a refusal: it may have started.
+	evs = h2.events(r2.Incident, deploys.EventRollbackFailed)
+	if len(evs) != 1 || strings.Contains(evs[0].Text, "Nothing was rolled back") || !strings.Contains(evs[0].Text, "may have started anyway") ||
+		!strings.Contains(evs[0].Text, "look for "+r2.Key) {
+		t.Errorf("failure after lost answers: %+v", evs)
+	}
+	if h.outcomeList() != "[github_workflow/failed]" || h2.outcomeList() != "[github_workflow/failed]" {
+		t.Errorf("outcomes %s and %s", h.outcomeList(), h2.outcomeList())
 	}
 }
 
@@ -614,7 +629,9 @@ func TestRecordRollbackProgressByKey(t *testing.T) {
 	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
 		t.Fatal(err)
 	}
-	h.runJobs() // started; polls find it running until the callback says otherwise
+	if _, err := h.queue.RunDue(ctx); err != nil { // started
+		t.Fatal(err)
+	}
 	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusFailed,
 		Message: "argo sync failed: image not found", URL: "https://argo.example.com/app/checkout"}); err != nil {
 		t.Fatal(err)
@@ -646,10 +663,18 @@ func TestFollowingStopsAfterFollowFor(t *testing.T) {
 	if h.rb.polls != int(deploys.DefaultFollowFor/deploys.DefaultFollowEvery) {
 		t.Errorf("%d polls in %s", h.rb.polls, deploys.DefaultFollowFor)
 	}
-	evs := h.events(inc.ID, deploys.EventRollbackProgress)
-	if len(evs) == 0 || !strings.Contains(evs[len(evs)-1].Text, "stopped following") ||
-		!strings.Contains(evs[len(evs)-1].Text, "https://github.com/acme/checkout/actions/runs/77") {
-		t.Fatalf("progress events %+v", evs)
+	evs := h.events(inc.ID, deploys.EventRollbackUnknown)
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "stopped following") || !strings.Contains(evs[0].Text, "Whether it worked is unknown") ||
+		!strings.Contains(evs[0].Text, "https://github.com/acme/checkout/actions/runs/77") {
+		t.Fatalf("unknown events %+v", evs)
+	}
+	// It no longer counts as running: it blocks no other rollback.
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if got.State != deploys.RollbackUnknown || !strings.Contains(got.Message, "Look at https://github.com/acme/checkout/actions/runs/77") {
+		t.Fatalf("after giving up: %s %q", got.State, got.Message)
+	}
+	if _, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", ToRef: "v1", Key: "after"}); err != nil {
+		t.Errorf("proposing after giving up on the first: %v", err)
 	}
 }
 
@@ -851,8 +876,15 @@ func TestWebhookRollbackIsNotPolled(t *testing.T) {
 		t.Errorf("%d polls of a webhook rollback", h.rb.polls)
 	}
 	evs := h.events(inc.ID, deploys.EventRollbackProgress)
-	if len(evs) != 2 || !strings.Contains(evs[0].Text, "syncing 3/5 pods") || !strings.Contains(evs[1].Text, "stopped following") {
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "syncing 3/5 pods") || len(h.events(inc.ID, deploys.EventRollbackUnknown)) != 1 {
 		t.Fatalf("progress events %+v", evs)
+	}
+	// The tool's late final word is still recorded.
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackSucceeded {
+		t.Errorf("after a late callback: %s", got.State)
 	}
 	if !h.clock.Now().After(got.StartedAt.Add(deploys.DefaultFollowFor)) {
 		t.Errorf("gave up at %s, started %s", h.clock.Now(), got.StartedAt)

@@ -19,11 +19,15 @@ const (
 	RollbackSucceeded RollbackState = "succeeded"
 	RollbackFailed    RollbackState = "failed"
 	RollbackCanceled  RollbackState = "canceled" // canceled before it started, or at its mechanism
+	// RollbackUnknown is a rollback Warroom stopped following before it
+	// ended (FollowFor passed, or its mechanism could not be asked): how
+	// it ended must be looked up at its mechanism (Message says where).
+	RollbackUnknown RollbackState = "unknown"
 )
 
 // Done reports whether the state is final.
 func (s RollbackState) Done() bool {
-	return s == RollbackSucceeded || s == RollbackFailed || s == RollbackCanceled
+	return s == RollbackSucceeded || s == RollbackFailed || s == RollbackCanceled || s == RollbackUnknown
 }
 
 // Rollback is one rollback of a service, proposed in an incident.
