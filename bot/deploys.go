@@ -433,6 +433,17 @@ func (b *Bot) runProposeRollback(ctx context.Context, j jobs.Job) error {
 	}
 	_, err = b.opts.Deploys.RequestRollback(ctx, deploys.RollbackInput{Incident: p.Incident, Service: p.Service,
 		ToRef: p.ToRef, Actor: incidents.SlackActor(p.User), Key: j.Key})
+	var open *deploys.ProposedError
+	if errors.As(err, &open) {
+		r := open.Rollback
+		from := refLabel(r.From.Ref, r.From.SHA)
+		if from == "" {
+			from = "what is live now"
+		}
+		text := fmt.Sprintf(":warning: A rollback of *%s* from %s to %s was already proposed by %s and waits for a confirmation; confirm or cancel it before proposing another.",
+			Escape(r.Service), code(from), code(refLabel(r.To.Ref, r.To.SHA)), b.render.Actor(r.ProposedBy))
+		return b.postOrTell(ctx, j.Key, p.Incident, p.Channel, p.User, text, nil)
+	}
 	if err != nil && deploys.IsUserError(err) {
 		return b.postOrTell(ctx, j.Key, p.Incident, p.Channel, p.User, warning(err.Error()), nil)
 	}

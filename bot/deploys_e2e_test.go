@@ -298,7 +298,7 @@ func TestRollbackCommandAndAFailedRollback(t *testing.T) {
 	}
 	eph := strings.Join(ephemeralsTo(sb, alice), "\n")
 	if !strings.Contains(eph, "v3 (3333333) is what is live now") ||
-		!strings.Contains(eph, "A rollback of checkout from v3 (3333333) to v1 (1111111) was already proposed") {
+		!strings.Contains(eph, "A rollback of *checkout* from `v3 (3333333)` to `v1 (1111111)` was already proposed by <@U01ALICE>") {
 		t.Errorf("ephemerals to alice: %v", eph)
 	}
 	// Confirm it; it fails.
