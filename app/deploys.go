@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/incidents"
@@ -53,8 +55,20 @@ func (a *App) wireDeploys(cfg *config.Config, opts Options) error {
 			HasDeploySources: svc.Deploys != nil && svc.Deploys.Webhook != nil,
 		}
 	}
+	outcomes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "warroom_rollbacks_total",
+		Help: "Rollbacks that reached a final state, by mechanism and outcome (succeeded, failed, canceled, unknown).",
+	}, []string{"mechanism", "outcome"})
+	if a.Registry != nil {
+		if err := a.Registry.Register(outcomes); err != nil {
+			return fmt.Errorf("registering the rollback metric: %w", err)
+		}
+	}
 	var err error
 	a.Deploys, err = deploys.NewService(deploys.Options{
+		OnOutcome: func(m deploys.Mechanism, st deploys.RollbackState) {
+			outcomes.WithLabelValues(string(m), string(st)).Inc()
+		},
 		Incidents: a.Incidents,
 		Store:     a.Store,
 		Services:  services,

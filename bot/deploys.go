@@ -184,6 +184,10 @@ func (b *Bot) runFreeze(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	st, err := b.opts.Deploys.Freeze(ctx, service, r.Actor, slackText(reason))
+	var refused *deploys.FreezeRefusedError
+	if errors.As(err, &refused) {
+		return Reply{Text: b.render.freezeRefusal(refused)}, nil
+	}
 	if err != nil {
 		return Reply{}, err
 	}
@@ -196,10 +200,35 @@ func (b *Bot) runUnfreeze(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	st, err := b.opts.Deploys.Unfreeze(ctx, service, r.Actor)
+	var refused *deploys.FreezeRefusedError
+	if errors.As(err, &refused) {
+		return Reply{Text: b.render.freezeRefusal(refused)}, nil
+	}
 	if err != nil {
 		return Reply{}, err
 	}
 	return Reply{Text: b.render.freezeStatus(st)}, nil
+}
+
+// freezeRefusal says who may lift or replace a manual freeze, with people
+// mentioned (the reply is shown to the asker only).
+func (r *Renderer) freezeRefusal(e *deploys.FreezeRefusedError) string {
+	people := func(ps []string) string {
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			out[i] = r.Person(p)
+		}
+		return strings.Join(out, ", ")
+	}
+	svc := Escape(e.Service)
+	who := []string{"who froze it (" + r.Actor(e.FrozenBy) + ")"}
+	if len(e.Leads) > 0 {
+		who = append(who, "the lead of an open incident of "+svc+" ("+people(e.Leads)+")")
+	}
+	if len(e.Approvers) > 0 {
+		who = append(who, svc+"'s rollback approvers ("+people(e.Approvers)+")")
+	}
+	return ":warning: Only " + strings.Join(who, ", ") + " may lift or replace the manual freeze of *" + svc + "*."
 }
 
 // freezeStatus says whether a service is frozen, and why.
@@ -293,6 +322,8 @@ func (b *Bot) deployEventPost(inc *incidents.Incident, ev incidents.Event) (Post
 		post.Text = ":white_check_mark: " + text
 	case deploys.EventRollbackFailed:
 		post.Text = ":x: " + text
+	case deploys.EventRollbackUnknown:
+		post.Text = ":grey_question: " + text
 	case deploys.EventRollbackCanceled:
 		post.Text = ":no_entry_sign: " + b.render.Actor(ev.Actor) + ": " + text
 	case deploys.EventFreeze, deploys.EventUnfreeze:
@@ -409,6 +440,17 @@ func (b *Bot) runProposeRollback(ctx context.Context, j jobs.Job) error {
 	}
 	_, err = b.opts.Deploys.RequestRollback(ctx, deploys.RollbackInput{Incident: p.Incident, Service: p.Service,
 		ToRef: p.ToRef, Actor: incidents.SlackActor(p.User), Key: j.Key})
+	var open *deploys.ProposedError
+	if errors.As(err, &open) {
+		r := open.Rollback
+		from := refLabel(r.From.Ref, r.From.SHA)
+		if from == "" {
+			from = "what is live now"
+		}
+		text := fmt.Sprintf(":warning: A rollback of *%s* from %s to %s was already proposed by %s and waits for a confirmation; confirm or cancel it before proposing another.",
+			Escape(r.Service), code(from), code(refLabel(r.To.Ref, r.To.SHA)), b.render.Actor(r.ProposedBy))
+		return b.postOrTell(ctx, j.Key, p.Incident, p.Channel, p.User, text, nil)
+	}
 	if err != nil && deploys.IsUserError(err) {
 		return b.postOrTell(ctx, j.Key, p.Incident, p.Channel, p.User, warning(err.Error()), nil)
 	}
@@ -431,7 +473,7 @@ func (r *Renderer) RecentDeploys(inc *incidents.Incident, rec deploys.Recent, ro
 		line := r.deployLine(inc, rec, d)
 		lines = append(lines, line)
 		s := section(line)
-		if rollback && d.Live() && (rec.Live == nil || !sameDeploy(d, *rec.Live)) {
+		if rollback && d.Live() && !rec.RolledBack(d) && (rec.Live == nil || !deploys.SameVersion(d, *rec.Live)) {
 			to := d.Ref
 			if to == "" || len(to) > 1000 {
 				to = d.SHA
@@ -489,6 +531,9 @@ func (r *Renderer) deployLine(inc *incidents.Incident, rec deploys.Recent, d dep
 	}
 	if d.Rollback {
 		b.WriteString(" · rollback")
+	}
+	if rec.RolledBack(d) {
+		b.WriteString(" · rolled back")
 	}
 	if d.URL != "" {
 		b.WriteString(" · " + slackLink(d.URL, "details"))
@@ -565,7 +610,7 @@ func (b *Bot) deployAction(ctx context.Context, cb slack.InteractionCallback, ac
 	}
 	var refused *deploys.RefusedError
 	if errors.As(err, &refused) {
-		return true, b.tellClicker(ctx, cb, act, b.render.refusal(refused))
+		return true, b.tellClickerText(ctx, cb, act, b.render.refusal(refused))
 	}
 	if deploys.IsUserError(err) {
 		return true, b.tellClicker(ctx, cb, act, err.Error())
@@ -587,16 +632,28 @@ func parseRollbackTo(v string) (incidents.ID, string, string, error) {
 	return id, parts[1], strings.TrimSpace(parts[2]), nil
 }
 
-// refusal says who may confirm, with people's names as Slack shows them.
-// tellClicker escapes it, so it is plain text.
+// refusal says who may confirm, as mrkdwn with people mentioned (an
+// ephemeral message: nobody is notified).
 func (r *Renderer) refusal(e *deploys.RefusedError) string {
-	lead := "nobody leads it yet"
-	if e.Lead != "" {
-		lead = e.Lead
+	approvers := make([]string, len(e.Approvers))
+	for i, a := range e.Approvers {
+		approvers[i] = r.Person(a)
 	}
-	msg := "You may not confirm this rollback: only the incident's lead (" + lead + ")"
-	if len(e.Approvers) > 0 {
-		msg += " or " + e.Service + "'s rollback approvers (" + strings.Join(e.Approvers, ", ") + ")"
+	svc := Escape(e.Service)
+	var msg string
+	if e.LeadChanged {
+		msg = "You may not confirm this rollback: only " + svc + "'s rollback approvers (" + strings.Join(approvers, ", ") +
+			") may, because the incident's lead changed after it was proposed."
+	} else {
+		lead := "nobody leads it yet"
+		if e.Lead != "" {
+			lead = r.Person(e.Lead)
+		}
+		msg = "You may not confirm this rollback: only the incident's lead (" + lead + ")"
+		if len(approvers) > 0 {
+			msg += " or " + svc + "'s rollback approvers (" + strings.Join(approvers, ", ") + ")"
+		}
+		msg += " may."
 	}
-	return msg + " may. Your attempt was recorded in the timeline."
+	return ":warning: " + msg + " Your attempt was recorded in the timeline."
 }

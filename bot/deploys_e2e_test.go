@@ -51,6 +51,13 @@ func (r *e2eRollbacker) Progress(ctx context.Context, req deploys.RollbackReques
 }
 
 func deploySandbox(t *testing.T, rb *e2eRollbacker) *sandbox.Sandbox {
+	sb, _ := deploySandboxWith(t, rb)
+	return sb
+}
+
+// deploySandboxWith is deploySandbox, and the provider whose deploys the
+// test may change.
+func deploySandboxWith(t *testing.T, rb *e2eRollbacker) (*sandbox.Sandbox, *e2eProvider) {
 	t.Helper()
 	start := time.Date(2026, 11, 3, 14, 2, 0, 0, time.UTC)
 	d := func(id, ref, sha string, st deploys.Status, ago time.Duration, creator string) deploys.Deploy {
@@ -75,7 +82,7 @@ func deploySandbox(t *testing.T, rb *e2eRollbacker) *sandbox.Sandbox {
 		t.Fatal(err)
 	}
 	t.Cleanup(sb.Close)
-	return sb
+	return sb, prov
 }
 
 // botMessages are the bot's messages in a channel that carry text, but
@@ -152,7 +159,7 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 		{Status: deploys.StatusRunning, Message: "deploying v2 to 3 of 12 pods"},
 		{Status: deploys.StatusSuccess},
 	}}
-	sb := deploySandbox(t, rb)
+	sb, prov := deploySandboxWith(t, rb)
 	sb.Slack.AddChannel("general", alice, bob, dave)
 	inc := declare(t, sb, "Checkout errors sev1 checkout")
 	ch := inc.ChannelID
@@ -204,7 +211,7 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 	clickButton(t, sb, inc, dave, bot.ActionRollbackConfirm, id)
 	runJobs(t, sb)
 	if eph := ephemeralsTo(sb, dave); len(eph) != 2 || !strings.Contains(eph[1], "You may not confirm this rollback") ||
-		!strings.Contains(eph[1], "approvers (alice, bob)") {
+		!strings.Contains(eph[1], "approvers (<@U01ALICE>, <@U01BOB>)") {
 		t.Errorf("dave was not told: %v", eph)
 	}
 	if n := countKind(timeline(t, sb, inc.ID), deploys.EventRollbackRefused); n != 1 {
@@ -240,6 +247,25 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 	if failedJobs(t, sb) != 0 {
 		t.Error("failed jobs")
 	}
+	if n := rollbackCounter(t, sb, "github_workflow", "succeeded"); n != 1 {
+		t.Errorf("warroom_rollbacks_total{github_workflow,succeeded} = %v, want 1", n)
+	}
+
+	// v2 is live again: the rolled-back v3 is no version to go back to.
+	back := prov.deploys[2]
+	back.ExternalID, back.Status, back.StartedAt, back.FinishedAt = "105", deploys.StatusSuccess, sb.Clock.Now(), sb.Clock.Now()
+	prov.deploys[0].Status = deploys.StatusInactive
+	prov.deploys = append([]deploys.Deploy{back}, prov.deploys...)
+	command(t, sb, dave, ch, "deploys")
+	runJobs(t, sb)
+	list = botMessages(sb, ch, "Recent deploys")
+	last := list[len(list)-1]
+	if btns := buttons(t, last)[bot.ActionRollbackTo]; strings.Join(btns, " ") != "INC-1|checkout|v1" {
+		t.Errorf("rollback buttons after the rollback %v, want only v1", btns)
+	}
+	if !strings.Contains(last, "rolled back") {
+		t.Errorf("v3 is not shown as rolled back:\n%s", last)
+	}
 }
 
 func TestRollbackCommandAndAFailedRollback(t *testing.T) {
@@ -265,15 +291,17 @@ func TestRollbackCommandAndAFailedRollback(t *testing.T) {
 		}
 	}
 	runJobs(t, sb)
+	// One proposal at a time: the second (to v0.1) is told of the first.
 	confirm := botMessages(sb, ch, "proposes rolling back")
-	if len(confirm) != 2 || !strings.Contains(confirm[0], "to `v1 (1111111)`") || !strings.Contains(confirm[1], "to `v0.1`") {
+	if len(confirm) != 1 || !strings.Contains(confirm[0], "to `v1 (1111111)`") {
 		t.Fatalf("confirmations %v", confirm)
 	}
-	if eph := ephemeralsTo(sb, alice); len(eph) != 1 || !strings.Contains(eph[0], "v3 (3333333) is what is live now") {
-		t.Errorf("rolling back to the live version: %v", eph)
+	eph := strings.Join(ephemeralsTo(sb, alice), "\n")
+	if !strings.Contains(eph, "v3 (3333333) is what is live now") ||
+		!strings.Contains(eph, "A rollback of *checkout* from `v3 (3333333)` to `v1 (1111111)` was already proposed by <@U01ALICE>") {
+		t.Errorf("ephemerals to alice: %v", eph)
 	}
-	// Cancel the second; confirm the first, which fails.
-	clickButton(t, sb, inc, alice, bot.ActionRollbackCancel, buttons(t, confirm[1])[bot.ActionRollbackCancel][0])
+	// Confirm it; it fails.
 	clickButton(t, sb, inc, alice, bot.ActionRollbackConfirm, buttons(t, confirm[0])[bot.ActionRollbackConfirm][0])
 	runJobs(t, sb)
 	if len(rb.starts) != 1 || rb.starts[0].To.Ref != "v1" {
@@ -285,6 +313,15 @@ func TestRollbackCommandAndAFailedRollback(t *testing.T) {
 		t.Fatalf("failure %v; transcript:\n%s", failed, sb.Slack.Transcript())
 	}
 	assertNoPing(t, "failure", failed[0])
+	// Now another may be proposed, and canceled.
+	command(t, sb, alice, ch, "rollback checkout to v0.1")
+	runJobs(t, sb)
+	confirm = botMessages(sb, ch, "proposes rolling back")
+	if len(confirm) != 2 || !strings.Contains(confirm[1], "to `v0.1`") {
+		t.Fatalf("confirmations %v", confirm)
+	}
+	clickButton(t, sb, inc, alice, bot.ActionRollbackCancel, buttons(t, confirm[1])[bot.ActionRollbackCancel][0])
+	runJobs(t, sb)
 	if n := len(botMessages(sb, ch, "Canceled the proposed rollback")); n != 1 {
 		t.Errorf("%d cancel messages", n)
 	}
@@ -317,6 +354,11 @@ func TestFreezeCommandsAndAPI(t *testing.T) {
 	if n := len(botMessages(sb, inc.ChannelID, "Froze deploys of checkout")); n != 1 {
 		t.Errorf("%d freeze posts", n)
 	}
+	sb.Slack.Join("general", dave)
+	if reply := command(t, sb, dave, "general", "unfreeze checkout"); !strings.Contains(reply,
+		"Only who froze it (<@U01BOB>), the lead of an open incident of checkout (<@U01ALICE>), checkout's rollback approvers (<@U01ALICE>, <@U01BOB>) may lift") {
+		t.Errorf("dave's unfreeze replied %q", reply)
+	}
 	if reply := command(t, sb, bob, "general", "unfreeze checkout"); !strings.Contains(reply, "are not frozen") {
 		t.Errorf("unfreeze replied %q", reply)
 	}
@@ -343,4 +385,30 @@ func TestFreezeCommandsAndAPI(t *testing.T) {
 	if code, _ := sb.API(ctx, "/api/freeze?service=nope", &bad); code != http.StatusBadRequest {
 		t.Errorf("unknown service: %d %v", code, bad)
 	}
+}
+
+// rollbackCounter reads warroom_rollbacks_total with the labels from the
+// app's registry.
+func rollbackCounter(t *testing.T, sb *sandbox.Sandbox, mechanism, outcome string) float64 {
+	t.Helper()
+	mfs, err := sb.App.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() != "warroom_rollbacks_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["mechanism"] == mechanism && labels["outcome"] == outcome {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
 }

@@ -158,8 +158,11 @@ type Recorder interface {
 	// ExternalID, and returns it as stored. Reporting the same deploy again
 	// (a retried webhook) changes nothing.
 	RecordDeploy(ctx context.Context, d Deploy) (Deploy, error)
-	// RecordRollbackProgress records the progress of the rollback with key
-	// (RollbackRequest.Key). An unknown key is an error wrapping
+	// RecordRollbackProgress records the progress of service's rollback
+	// with key (RollbackRequest.Key), reported by the deploy tool of its
+	// webhook mechanism; service is the one whose secret authenticated the
+	// report. An unknown key, or the key of another service's rollback or
+	// of a rollback through another mechanism, is an error wrapping
 	// incidents.ErrNotFound.
-	RecordRollbackProgress(ctx context.Context, key string, p Progress) error
+	RecordRollbackProgress(ctx context.Context, service, key string, p Progress) error
 }

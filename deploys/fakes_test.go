@@ -52,11 +52,18 @@ type fakeRollbacker struct {
 	progress    []deploys.Progress
 	progressErr error
 	polls       int
+	// mech is its mechanism; github_workflow when empty.
+	mech deploys.Mechanism
 }
 
 func newRollbacker() *fakeRollbacker { return &fakeRollbacker{started: map[string]int{}} }
 
-func (r *fakeRollbacker) Mechanism() deploys.Mechanism { return deploys.MechanismGitHubWorkflow }
+func (r *fakeRollbacker) Mechanism() deploys.Mechanism {
+	if r.mech != "" {
+		return r.mech
+	}
+	return deploys.MechanismGitHubWorkflow
+}
 
 func (r *fakeRollbacker) Start(ctx context.Context, req deploys.RollbackRequest) (deploys.Handle, error) {
 	r.mu.Lock()
@@ -116,6 +123,15 @@ type harness struct {
 	queue *runner.Queue
 	prov  *fakeProvider
 	rb    *fakeRollbacker
+	// outcomes are what OnOutcome was told: "mechanism/state".
+	outMu    sync.Mutex
+	outcomes []string
+}
+
+func (h *harness) outcomeList() string {
+	h.outMu.Lock()
+	defer h.outMu.Unlock()
+	return fmt.Sprint(h.outcomes)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -143,11 +159,18 @@ func (h *harness) open() {
 			"checkout": {Environment: "production", Providers: []deploys.Provider{h.prov}, Rollbacker: h.rb,
 				Approvers: []string{"alice", "bob"}, HasDeploySources: true},
 			"search": {},
+			// cart rolls back like checkout, without approvers.
+			"cart": {Providers: []deploys.Provider{h.prov}, Rollbacker: h.rb},
 		},
 		People: map[string]incidents.Actor{"alice": incidents.SlackActor(alice), "bob": incidents.SlackActor(bob),
 			"lena": incidents.SlackActor(lena)},
 		Now:    h.clock.Now,
 		Logger: quiet,
+		OnOutcome: func(m deploys.Mechanism, st deploys.RollbackState) {
+			h.outMu.Lock()
+			defer h.outMu.Unlock()
+			h.outcomes = append(h.outcomes, string(m)+"/"+string(st))
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package deploys_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -86,5 +87,40 @@ func TestManualFreezeAndUnfreeze(t *testing.T) {
 	h.reopen()
 	if st, _ := h.svc.Frozen(ctx, "search"); !st.Frozen || st.Manual.Reason != "migration" {
 		t.Errorf("after a restart: %+v", st)
+	}
+}
+
+func TestOnlyTheFreezerTheLeadOrAnApproverMayLiftAFreeze(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc := h.declare(incidents.Sev3) // led by lena
+	if _, err := h.svc.Freeze(ctx, "checkout", incidents.SlackActor(dave), "risky migration"); err != nil {
+		t.Fatal(err)
+	}
+	stranger := incidents.SlackActor("U09ZED")
+	_, err := h.svc.Unfreeze(ctx, "checkout", stranger)
+	var refused *deploys.FreezeRefusedError
+	if !errors.As(err, &refused) || !deploys.IsUserError(err) || err.Error() !=
+		"Only who froze it (slack:U01DAVE), the lead of an open incident of checkout (lena), checkout's rollback approvers (alice, bob) may lift or replace the manual freeze of checkout." {
+		t.Fatalf("a stranger unfreezing: %v", err)
+	}
+	// Nor may they replace it (and so own it).
+	if _, err := h.svc.Freeze(ctx, "checkout", stranger, "mine now"); !errors.As(err, &refused) {
+		t.Fatalf("a stranger replacing the freeze: %v", err)
+	}
+	if st, _ := h.svc.Frozen(ctx, "checkout"); st.Manual == nil || st.Manual.By != incidents.SlackActor(dave) {
+		t.Fatalf("freeze after refusals: %+v", st.Manual)
+	}
+	for _, who := range []incidents.Actor{incidents.SlackActor(dave), incidents.SlackActor(lena), incidents.SlackActor(bob)} {
+		if _, err := h.svc.Freeze(ctx, "checkout", incidents.SlackActor(dave), "again"); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := h.svc.Unfreeze(ctx, "checkout", who); err != nil || st.Manual != nil {
+			t.Errorf("%s unfreezing: %+v, %v", who, st, err)
+		}
+	}
+	evs := h.events(inc.ID, deploys.EventUnfreeze)
+	if len(evs) != 3 || evs[1].Actor != incidents.SlackActor(lena) || evs[1].Data["frozen_by"] != "slack:U01DAVE" {
+		t.Errorf("unfreeze events %+v", evs)
 	}
 }

@@ -65,9 +65,17 @@ type RefusedError struct {
 	// service's rollback approvers.
 	Lead      string
 	Approvers []string
+	// LeadChanged is set when the service has approvers and the incident's
+	// lead is not who led it when the rollback was proposed: then only an
+	// approver may confirm.
+	LeadChanged bool
 }
 
 func (e *RefusedError) Error() string {
+	if e.LeadChanged {
+		return fmt.Sprintf("Only %s's rollback approvers (%s) may confirm this rollback: the incident's lead changed since it was proposed, and a new lead may confirm only rollbacks proposed while they lead.",
+			e.Service, strings.Join(e.Approvers, ", "))
+	}
 	who := "the incident's lead"
 	if e.Lead != "" {
 		who += " (" + e.Lead + ")"
@@ -81,14 +89,36 @@ func (e *RefusedError) Error() string {
 }
 
 // StateError is a rollback that is no longer where the request expected it
-// (confirmed twice, canceled after it started).
+// (confirmed twice, canceled after it started), or, with Other set, a
+// rollback that cannot go ahead because another rollback of its service is
+// confirmed or running.
 type StateError struct {
+	// Rollback is the rollback asked about; nil when a proposal was
+	// refused because of Other.
 	Rollback *Rollback
 	Want     RollbackState
+	// Other is another rollback of the same service, confirmed or
+	// running, that stands in the way.
+	Other *Rollback
+	// Expired, when not zero, is the age of a proposal confirmed after
+	// TTL, which canceled it.
+	Expired, TTL time.Duration
 }
 
 func (e *StateError) Error() string {
+	if o := e.Other; o != nil {
+		by := ""
+		if o.ConfirmedBy != "" {
+			by = " by " + string(o.ConfirmedBy)
+		}
+		return fmt.Sprintf("Another rollback of %s, to %s in %s, was confirmed%s and is %s; wait for it to end before rolling back again.",
+			o.Service, DeployLabel(o.To), o.Incident, by, o.State)
+	}
 	r := e.Rollback
+	if e.Expired > 0 {
+		return fmt.Sprintf("This rollback of %s was proposed %s ago and has expired (a proposal holds for %s): what is live may have changed since. Propose it again if it is still needed: /incident rollback %s",
+			r.Service, incidents.FormatDuration(e.Expired), incidents.FormatDuration(e.TTL), r.Service)
+	}
 	switch r.State {
 	case RollbackCanceled:
 		return fmt.Sprintf("This rollback of %s was canceled.", r.Service)
@@ -102,12 +132,27 @@ func (e *StateError) Error() string {
 	return fmt.Sprintf("This rollback of %s was already confirmed%s; it is %s.", r.Service, by, r.State)
 }
 
+// ProposedError is a proposal refused because the same incident already
+// has a rollback of the service waiting for confirmation: Rollback is that
+// open proposal, which RequestRollback returns along with this error.
+type ProposedError struct {
+	Rollback *Rollback
+}
+
+func (e *ProposedError) Error() string {
+	r := e.Rollback
+	return fmt.Sprintf("A rollback of %s from %s to %s was already proposed by %s and waits for a confirmation; confirm or cancel it before proposing another.",
+		r.Service, fromLabel(r), DeployLabel(r.To), r.ProposedBy)
+}
+
 // IsUserError reports whether err is the person's to know about (a refusal,
 // a rollback in another state, bad input) rather than a fault of Warroom's.
 func IsUserError(err error) bool {
 	var r *RefusedError
 	var st *StateError
-	return errors.As(err, &r) || errors.As(err, &st) || incidents.IsUserError(err)
+	var pr *ProposedError
+	var fr *FreezeRefusedError
+	return errors.As(err, &r) || errors.As(err, &st) || errors.As(err, &pr) || errors.As(err, &fr) || incidents.IsUserError(err)
 }
 
 // RequestRollback proposes a rollback of a service in an incident: what is
@@ -115,6 +160,13 @@ func IsUserError(err error) bool {
 // proposal is stored and recorded on the timeline; nothing happens until it
 // is confirmed. It reads the service's providers, so it runs in a job, not
 // in a request.
+//
+// One rollback of a service is open at a time per incident: when the
+// incident already has a proposal for the service waiting, RequestRollback
+// creates none and returns that proposal with a *ProposedError; when a
+// rollback of the service is confirmed or running (in any incident), it
+// fails with a *StateError naming it. A request with the Key of an earlier
+// one (a retried job) returns the earlier rollback.
 func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollback, error) {
 	in.Service, in.ToRef = strings.TrimSpace(in.Service), strings.TrimSpace(in.ToRef)
 	cfg, err := s.service(in.Service)
@@ -162,8 +214,42 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 		}
 		return nil, &incidents.ValidationError{Field: "ref", Msg: msg}
 	}
-	var existed bool
+	var (
+		existed     bool
+		open        *Rollback
+		expiredOpen []*Rollback
+	)
 	err = s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
+		active, err := tx.ActiveRollbacks(ctx, r.Service)
+		if err != nil {
+			return err
+		}
+		for _, a := range active {
+			if in.Key != "" && a.ProposeKey == in.Key {
+				r, existed = a, true // a retried request
+				return nil
+			}
+		}
+		for _, a := range active {
+			switch {
+			case a.State != RollbackProposed:
+				return &StateError{Want: RollbackProposed, Other: a}
+			case a.Incident != r.Incident:
+			case s.now().Sub(a.ProposedAt) > s.opts.ProposalTTL:
+				if err := s.expire(ctx, tx, a); err != nil {
+					return err
+				}
+				expiredOpen = append(expiredOpen, a)
+			default:
+				open = a
+				return nil
+			}
+		}
+		inc, err := tx.Incident(ctx, r.Incident)
+		if err != nil {
+			return err
+		}
+		r.ProposedLead = inc.Lead()
 		stored, ex, err := tx.InsertRollback(ctx, r, in.Key)
 		if err != nil || ex {
 			r, existed = stored, ex
@@ -179,6 +265,12 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, a := range expiredOpen {
+		s.opts.OnOutcome(a.Mechanism, RollbackCanceled)
+	}
+	if open != nil {
+		return open, &ProposedError{Rollback: open}
 	}
 	if !existed {
 		s.opts.Notify()
@@ -220,22 +312,53 @@ func (s *Service) Rollbacks(ctx context.Context, inc incidents.ID) ([]*Rollback,
 	return s.opts.Store.Rollbacks(ctx, inc)
 }
 
-// mayDecide reports whether actor may confirm a rollback of service in inc:
-// the incident's lead and the service's rollback approvers may.
-func (s *Service) mayDecide(inc *incidents.Incident, service string, actor incidents.Actor) bool {
-	is := func(person string) bool {
-		if person == "" || actor == "" {
-			return false
-		}
-		if a, ok := s.opts.People[person]; ok && a == actor {
-			return true
-		}
-		return actor == incidents.SlackActor(person) || actor == incidents.Actor(person)
+// isPerson reports whether actor is person: a configured person's name
+// or a Slack user ID.
+func (s *Service) isPerson(person string, actor incidents.Actor) bool {
+	if person == "" || actor == "" {
+		return false
 	}
-	if is(inc.Lead()) {
+	if a, ok := s.opts.People[person]; ok && a == actor {
 		return true
 	}
-	return slices.ContainsFunc(s.opts.Services[service].Approvers, is)
+	return actor == incidents.SlackActor(person) || actor == incidents.Actor(person)
+}
+
+// samePerson reports whether two people's names (or Slack IDs) name the
+// same person.
+func (s *Service) samePerson(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	actorOf := func(p string) incidents.Actor {
+		if act, ok := s.opts.People[p]; ok {
+			return act
+		}
+		return incidents.SlackActor(p)
+	}
+	return actorOf(a) == actorOf(b)
+}
+
+// mayDecide reports whether actor may confirm r (or, with confirm false,
+// cancel it): the service's rollback approvers may, and the incident's
+// lead. When the service has approvers, the lead may confirm only a
+// rollback proposed while they led: taking the lead (which anyone may) does
+// not let one confirm a rollback alone. leadChanged reports that case.
+func (s *Service) mayDecide(inc *incidents.Incident, r *Rollback, actor incidents.Actor, confirm bool) (ok, leadChanged bool) {
+	approvers := s.opts.Services[r.Service].Approvers
+	if slices.ContainsFunc(approvers, func(p string) bool { return s.isPerson(p, actor) }) {
+		return true, false
+	}
+	if !s.isPerson(inc.Lead(), actor) {
+		return false, false
+	}
+	if !confirm || len(approvers) == 0 || s.samePerson(r.ProposedLead, inc.Lead()) {
+		return true, false
+	}
+	return false, true
 }
 
 // ConfirmRollback confirms a proposed rollback and queues its start, once:
@@ -257,6 +380,7 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 	var (
 		out     *Rollback
 		refused *RefusedError
+		expired *StateError
 	)
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.Rollback(ctx, id)
@@ -267,9 +391,9 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 		if err != nil {
 			return err
 		}
-		if !s.mayDecide(inc, r.Service, actor) && (confirm || actor != r.ProposedBy) {
+		if ok, leadChanged := s.mayDecide(inc, r, actor, confirm); !ok && (confirm || actor != r.ProposedBy) {
 			refused = &RefusedError{Actor: actor, Rollback: r.ID, Service: r.Service, Lead: inc.Lead(),
-				Approvers: s.opts.Services[r.Service].Approvers}
+				Approvers: s.opts.Services[r.Service].Approvers, LeadChanged: leadChanged}
 			verb := "confirm"
 			if !confirm {
 				verb = "cancel"
@@ -282,6 +406,23 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 		}
 		if r.State != RollbackProposed {
 			return &StateError{Rollback: r, Want: RollbackProposed}
+		}
+		if age := s.now().Sub(r.ProposedAt); confirm && age > s.opts.ProposalTTL {
+			expired = &StateError{Rollback: r, Want: RollbackProposed, Expired: age, TTL: s.opts.ProposalTTL}
+			return s.expire(ctx, tx, r) // committed: it is canceled
+		}
+		if confirm {
+			// In the same write transaction as the update below: of two
+			// proposals confirmed at once, the second sees the first.
+			active, err := tx.ActiveRollbacks(ctx, r.Service)
+			if err != nil {
+				return err
+			}
+			for _, a := range active {
+				if a.ID != r.ID && (a.State == RollbackConfirmed || a.State == RollbackRunning) {
+					return &StateError{Rollback: r, Want: RollbackProposed, Other: a}
+				}
+			}
 		}
 		now := s.now()
 		var text string
@@ -318,7 +459,30 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 	if refused != nil {
 		return nil, refused
 	}
+	if expired != nil {
+		s.opts.OnOutcome(expired.Rollback.Mechanism, RollbackCanceled)
+		return nil, expired
+	}
+	if out.State.Done() {
+		s.opts.OnOutcome(out.Mechanism, out.State)
+	}
 	return out, nil
+}
+
+// expire cancels a proposal that was not confirmed within ProposalTTL.
+func (s *Service) expire(ctx context.Context, tx Tx, r *Rollback) error {
+	now := s.now()
+	r.State, r.FinishedAt, r.UpdatedAt = RollbackCanceled, now, now
+	r.Message = fmt.Sprintf("not confirmed within %s", incidents.FormatDuration(s.opts.ProposalTTL))
+	if err := tx.UpdateRollback(ctx, r); err != nil {
+		return err
+	}
+	text := fmt.Sprintf("The proposed rollback of %s to %s expired: it was not confirmed within %s",
+		r.Service, DeployLabel(r.To), incidents.FormatDuration(s.opts.ProposalTTL))
+	ev := s.rollbackEvent(r, EventRollbackCanceled, text)
+	ev.Data["expired"] = true
+	_, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, ev)
+	return err
 }
 
 func enqueueRollbackJob(ctx context.Context, e jobs.Enqueuer, kind, key string, p RollbackJob, runAt time.Time, attempts int) error {
@@ -365,6 +529,11 @@ func (s *Service) HandleStart(ctx context.Context, j jobs.Job) error {
 	if rb == nil {
 		return s.failStart(ctx, r, errors.New("no rollback is configured for the service any more"))
 	}
+	if stale, err := s.liveChanged(ctx, r, j.Attempt); err != nil {
+		return err
+	} else if stale != "" {
+		return s.endStart(ctx, r, stale)
+	}
 	h, err := rb.Start(ctx, r.Request())
 	if err != nil {
 		if _, deferred := jobs.DeferOf(err); !deferred && (jobs.IsPermanent(err) || j.Attempt >= j.MaxAttempts) {
@@ -397,15 +566,72 @@ func (s *Service) HandleStart(ctx context.Context, j jobs.Job) error {
 	return err
 }
 
+// liveChanged reads what is live now and, when it is no longer what the
+// rollback goes back from, says so. On a retried start, the target being
+// live is no change: it may be this rollback's own doing.
+func (s *Service) liveChanged(ctx context.Context, r *Rollback, attempt int) (string, error) {
+	if r.From.Ref == "" && r.From.SHA == "" {
+		return "", nil // it was not known when proposed
+	}
+	rec, err := s.Recent(ctx, r.Service, 0)
+	if err != nil {
+		return "", err
+	}
+	live := rec.Live
+	if live == nil || sameVersion(*live, r.From) || (attempt > 1 && sameVersion(*live, r.To)) {
+		return "", nil
+	}
+	if sameVersion(*live, r.To) {
+		return fmt.Sprintf("Rollback of %s to %s was not started: %s is live already. Nothing was rolled back.",
+			r.Service, DeployLabel(r.To), DeployLabel(*live)), nil
+	}
+	return fmt.Sprintf("Rollback of %s to %s was not started: what is live changed since it was proposed (%s then, %s now). Nothing was rolled back; propose it again if it is still needed: /incident rollback %s",
+		r.Service, DeployLabel(r.To), DeployLabel(r.From), DeployLabel(*live), r.Service), nil
+}
+
+// endStart fails a confirmed rollback that Warroom decided not to start,
+// saying why (text).
+func (s *Service) endStart(ctx context.Context, r *Rollback, text string) error {
+	ended := false
+	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
+		r, err := tx.Rollback(ctx, r.ID)
+		if err != nil || !startable(r) {
+			return err
+		}
+		now := s.now()
+		r.State, r.FinishedAt, r.UpdatedAt, r.Message = RollbackFailed, now, now, text
+		if err := tx.UpdateRollback(ctx, r); err != nil {
+			return err
+		}
+		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackFailed, text))
+		ended = err == nil
+		return err
+	})
+	if err == nil {
+		s.opts.Notify()
+	}
+	if ended {
+		s.opts.OnOutcome(r.Mechanism, RollbackFailed)
+	}
+	return err
+}
+
 // startable reports whether r waits for its start: confirmed, or running
 // already by its tool's callback but not yet recorded as started.
 func startable(r *Rollback) bool {
 	return r.State == RollbackConfirmed || (r.State == RollbackRunning && r.StartedAt.IsZero())
 }
 
+// queuePoll queues the next JobRollbackFollow of r. A webhook rollback is
+// not polled: its tool reports progress with status callbacks, so its only
+// follow job runs once FollowFor has passed, to give up on it.
 func (s *Service) queuePoll(ctx context.Context, tx Tx, r *Rollback, poll int) error {
+	at := s.now().Add(s.opts.FollowEvery)
+	if r.Mechanism == MechanismWebhook {
+		at = r.StartedAt.Add(s.opts.FollowFor + s.opts.FollowEvery)
+	}
 	return enqueueRollbackJob(ctx, tx, JobRollbackFollow, fmt.Sprintf("%d:%d", r.ID, poll),
-		RollbackJob{Rollback: r.ID, Poll: poll}, s.now().Add(s.opts.FollowEvery), 0)
+		RollbackJob{Rollback: r.ID, Poll: poll}, at, 0)
 }
 
 func notFoundIsPermanent(err error) error {
@@ -415,10 +641,15 @@ func notFoundIsPermanent(err error) error {
 	return err
 }
 
-// failStart records that a confirmed rollback could not be started.
+// failStart records that a confirmed rollback could not be started. When
+// the cause is not a refusal (the last attempt's answer was lost: a
+// timeout, a 5xx), the mechanism may have started it: the message says so
+// and where to check.
 func (s *Service) failStart(ctx context.Context, r *Rollback, cause error) error {
 	s.opts.Logger.Error("starting a rollback failed", "rollback", r.ID, "incident", r.Incident, "service", r.Service,
 		"mechanism", r.Mechanism, "error", cause)
+	mayHaveStarted := !jobs.IsPermanent(cause)
+	ended := false
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.Rollback(ctx, r.ID)
 		if err != nil || !startable(r) {
@@ -432,11 +663,19 @@ func (s *Service) failStart(ctx context.Context, r *Rollback, cause error) error
 		}
 		text := fmt.Sprintf("Rollback of %s to %s failed to start. %s. Nothing was rolled back; check services.%s.rollback in warroom.yaml and Warroom's log (job %s:%d).",
 			r.Service, DeployLabel(r.To), r.Message, r.Service, JobRollbackStart, r.ID)
+		if mayHaveStarted {
+			text = fmt.Sprintf("Rollback of %s to %s may not have started: %s. The last attempt's answer was lost, so it may have started anyway: check %s (look for %s) before rolling back again, and Warroom's log (job %s:%d).",
+				r.Service, DeployLabel(r.To), r.Message, where(r), r.Key, JobRollbackStart, r.ID)
+		}
 		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackFailed, text))
+		ended = err == nil
 		return err
 	})
 	if err == nil {
 		s.opts.Notify()
+	}
+	if ended {
+		s.opts.OnOutcome(r.Mechanism, RollbackFailed)
 	}
 	return err
 }
@@ -463,6 +702,10 @@ func (s *Service) HandleFollow(ctx context.Context, j jobs.Job) error {
 	if s.now().Sub(r.StartedAt) > s.opts.FollowFor {
 		return s.giveUp(ctx, r, fmt.Sprintf("it has not finished after %s", incidents.FormatDuration(s.opts.FollowFor)))
 	}
+	if r.Mechanism == MechanismWebhook {
+		// Not polled (see queuePoll); a job from before that rule waits.
+		return s.opts.Store.WithDeployTx(ctx, func(tx Tx) error { return s.queuePoll(ctx, tx, r, p.Poll+1) })
+	}
 	prog, err := rb.Progress(ctx, r.Request(), r.Handle)
 	if err != nil {
 		if _, deferred := jobs.DeferOf(err); !deferred && (jobs.IsPermanent(err) || j.Attempt >= j.MaxAttempts) {
@@ -470,6 +713,7 @@ func (s *Service) HandleFollow(ctx context.Context, j jobs.Job) error {
 		}
 		return err
 	}
+	var ended *Rollback
 	err = s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.Rollback(ctx, p.Rollback)
 		if err != nil || r.State != RollbackRunning {
@@ -479,24 +723,48 @@ func (s *Service) HandleFollow(ctx context.Context, j jobs.Job) error {
 			return err
 		}
 		if r.State.Done() {
+			ended = r
 			return nil
 		}
 		return s.queuePoll(ctx, tx, r, p.Poll+1)
 	})
 	if err == nil {
 		s.opts.Notify()
+		if ended != nil {
+			s.opts.OnOutcome(ended.Mechanism, ended.State)
+		}
 	}
 	return err
 }
 
-// giveUp stops following a running rollback and says where to look.
+// giveUp stops following a running rollback: its state becomes unknown,
+// and the message says where to look for how it ended.
 func (s *Service) giveUp(ctx context.Context, r *Rollback, why string) error {
-	return s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
-		text := fmt.Sprintf("Warroom stopped following the rollback of %s to %s: %s. Look at %s to see how it ended.",
+	ended := false
+	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
+		r, err := tx.Rollback(ctx, r.ID)
+		if err != nil || r.State != RollbackRunning {
+			return err
+		}
+		now := s.now()
+		r.State, r.FinishedAt, r.UpdatedAt = RollbackUnknown, now, now
+		r.Message = fmt.Sprintf("Warroom stopped following it: %s. Look at %s to see how it ended.", why, where(r))
+		if err := tx.UpdateRollback(ctx, r); err != nil {
+			return err
+		}
+		text := fmt.Sprintf("Warroom stopped following the rollback of %s to %s: %s. Whether it worked is unknown; look at %s to see how it ended.",
 			r.Service, DeployLabel(r.To), why, where(r))
-		_, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackProgress, text))
+		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackUnknown, text))
+		ended = err == nil
 		return err
 	})
+	if err == nil {
+		s.opts.Notify()
+	}
+	if ended {
+		s.opts.OnOutcome(r.Mechanism, RollbackUnknown)
+	}
+	return err
 }
 
 // where says where to look at a rollback.
@@ -525,7 +793,11 @@ func stateOf(st Status) RollbackState {
 
 // applyProgress records p on r in tx: the state, the message and the handle,
 // and an event on the timeline when the state or the message changed.
+// Progress with an unknown status is no news: it changes nothing.
 func (s *Service) applyProgress(ctx context.Context, tx Tx, r *Rollback, p Progress) error {
+	if p.Status == StatusUnknown || p.Status == "" {
+		return nil
+	}
 	handleChanged := p.Handle != (Handle{}) && p.Handle != r.Handle
 	if handleChanged {
 		r.Handle = p.Handle
@@ -590,26 +862,46 @@ func (s *Service) applyProgress(ctx context.Context, tx Tx, r *Rollback, p Progr
 	return err
 }
 
-// RecordRollbackProgress records a deploy tool's status callback for the
-// rollback with key. A callback for a rollback that is over changes nothing
-// (a retried callback); one for a rollback that was never confirmed is
-// refused.
-func (s *Service) RecordRollbackProgress(ctx context.Context, key string, p Progress) error {
+// RecordRollbackProgress records a deploy tool's status callback for
+// service's webhook rollback with key. The key of another service's
+// rollback, or of one through another mechanism, is not found: a tool
+// trusted for one service cannot change another's rollbacks. A callback
+// for a rollback that is over changes nothing (a retried callback), except
+// one Warroom stopped following (unknown), whose outcome it records; one for
+// a rollback that was never confirmed is refused.
+func (s *Service) RecordRollbackProgress(ctx context.Context, service, key string, p Progress) error {
+	var ended *Rollback
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
 		r, err := tx.RollbackByKey(ctx, key)
 		if err != nil {
 			return err
 		}
+		if r.Service != service || r.Mechanism != MechanismWebhook {
+			return fmt.Errorf("webhook rollback %s of %s: %w", key, service, incidents.ErrNotFound)
+		}
 		switch {
+		case r.State == RollbackUnknown:
+			// Warroom gave up following it; the tool still says how it
+			// ended. Its outcome was counted as unknown already.
+			return s.applyProgress(ctx, tx, r, p)
 		case r.State.Done():
 			return nil
 		case r.State == RollbackProposed:
 			return &incidents.ValidationError{Field: "key", Msg: fmt.Sprintf("rollback %s was not confirmed; there is no progress to record", key)}
 		}
-		return s.applyProgress(ctx, tx, r, p)
+		if err := s.applyProgress(ctx, tx, r, p); err != nil {
+			return err
+		}
+		if r.State.Done() {
+			ended = r
+		}
+		return nil
 	})
 	if err == nil {
 		s.opts.Notify()
+		if ended != nil {
+			s.opts.OnOutcome(ended.Mechanism, ended.State)
+		}
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -33,6 +34,9 @@ const (
 	EventRollbackSucceeded incidents.EventKind = "rollback.succeeded"
 	EventRollbackFailed    incidents.EventKind = "rollback.failed"
 	EventRollbackCanceled  incidents.EventKind = "rollback.canceled"
+	// EventRollbackUnknown is a rollback Warroom stopped following before
+	// it ended; the text says where to look.
+	EventRollbackUnknown incidents.EventKind = "rollback.unknown"
 	// EventFreeze and EventUnfreeze are a manual freeze of the incident's
 	// service set or lifted. Data has "service" and "reason".
 	EventFreeze   incidents.EventKind = "deploys.frozen"
@@ -44,6 +48,9 @@ const (
 	DefaultFollowEvery     = 15 * time.Second
 	DefaultFollowFor       = 2 * time.Hour
 	DefaultProviderTimeout = 10 * time.Second
+	// DefaultProposalTTL is how long a proposed rollback may be confirmed:
+	// after that, what is live may have changed since it was proposed.
+	DefaultProposalTTL = 30 * time.Minute
 	// RecentLimit is how many deploys Recent reads when asked for 0.
 	RecentLimit = 10
 )
@@ -83,16 +90,35 @@ type Options struct {
 	FollowEvery, FollowFor time.Duration
 	// ProviderTimeout bounds each provider's Recent (default 10s).
 	ProviderTimeout time.Duration
+	// ProposalTTL is how long a proposed rollback may be confirmed
+	// (default 30m); a later confirmation is refused and it is canceled.
+	ProposalTTL time.Duration
 	// Notify wakes the job queue after a change enqueued a job. Optional.
 	Notify func()
-	Now    func() time.Time // default time.Now
-	Logger *slog.Logger     // default slog.Default()
+	// OnOutcome, when set, is told of each rollback that reached a final
+	// state (succeeded, failed, canceled, unknown), once, after it is
+	// stored: for metrics.
+	OnOutcome func(m Mechanism, outcome RollbackState)
+	Now       func() time.Time // default time.Now
+	Logger    *slog.Logger     // default slog.Default()
 }
 
 // Service holds the use cases of deploys, rollbacks and freezes. The Slack
 // bot, the HTTP API and the inbound deploy webhooks all go through it.
 type Service struct {
 	opts Options
+
+	// reads is what each service's providers answered when Recent last
+	// read them, for Known.
+	mu    sync.Mutex
+	reads map[string]providerRead
+}
+
+// providerRead is what a service's providers answered at one time.
+type providerRead struct {
+	at      time.Time
+	deploys []Deploy
+	errors  []SourceError
 }
 
 var _ Recorder = (*Service)(nil)
@@ -111,8 +137,14 @@ func NewService(opts Options) (*Service, error) {
 	if opts.ProviderTimeout <= 0 {
 		opts.ProviderTimeout = DefaultProviderTimeout
 	}
+	if opts.ProposalTTL <= 0 {
+		opts.ProposalTTL = DefaultProposalTTL
+	}
 	if opts.Notify == nil {
 		opts.Notify = func() {}
+	}
+	if opts.OnOutcome == nil {
+		opts.OnOutcome = func(Mechanism, RollbackState) {}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -123,7 +155,7 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Services == nil {
 		opts.Services = map[string]ServiceConfig{}
 	}
-	return &Service{opts: opts}, nil
+	return &Service{opts: opts, reads: map[string]providerRead{}}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
@@ -221,27 +253,61 @@ func (s *Service) normalize(d *Deploy) error {
 		return &incidents.ValidationError{Field: "description", Msg: fmt.Sprintf("the deploy's description is too long (at most %d characters)", maxDeployText)}
 	}
 	d.StartedAt, d.FinishedAt = d.StartedAt.UTC(), d.FinishedAt.UTC()
+	return nil
+}
+
+// mergeDeploy applies a report d over the stored deploy before (nil for a
+// new one), and reports false for a stale report that changes nothing: a
+// finished deploy never goes back to unfinished (a late or redelivered
+// "running"), and a report without a status or times keeps the stored
+// ones. A deploy reported without a start started now; a finished one
+// without an end finished now.
+func (s *Service) mergeDeploy(before *Deploy, d *Deploy) bool {
+	if before != nil {
+		if d.Status == StatusUnknown {
+			d.Status = before.Status
+		}
+		if before.Status.Done() && !d.Status.Done() {
+			return false
+		}
+		if d.StartedAt.IsZero() {
+			d.StartedAt = before.StartedAt
+		}
+		if d.FinishedAt.IsZero() && d.Status.Done() {
+			d.FinishedAt = before.FinishedAt
+		}
+	}
 	if d.StartedAt.IsZero() {
 		d.StartedAt = s.now()
 	}
 	if d.FinishedAt.IsZero() && d.Status.Done() && d.Status != StatusInactive {
 		d.FinishedAt = s.now()
 	}
-	return nil
+	return true
 }
 
 // RecordDeploy stores a deploy reported by a webhook, or updates the stored
-// one with the same Source and ExternalID. A new deploy, or a change of its
-// status, goes on the timeline of every open incident of its service that it
-// happened during. Reporting the same deploy again changes nothing.
+// one with the same Source and ExternalID, and returns it as stored. A new
+// deploy, or a change of its status, goes on the timeline of every open
+// incident of its service that it happened during. Reporting the same
+// deploy again changes nothing, and neither does a stale report that would
+// move a finished deploy back to pending or running; times and a status
+// that a report leaves out are kept.
 func (s *Service) RecordDeploy(ctx context.Context, d Deploy) (Deploy, error) {
 	if err := s.normalize(&d); err != nil {
 		return Deploy{}, err
 	}
 	var queued bool
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
-		before, err := tx.SaveDeploy(ctx, &d)
+		before, err := tx.FindDeploy(ctx, d.Source, d.ExternalID)
 		if err != nil {
+			return err
+		}
+		if !s.mergeDeploy(before, &d) {
+			d = *before // stale: the stored deploy stays as it is
+			return nil
+		}
+		if _, err := tx.SaveDeploy(ctx, &d); err != nil {
 			return err
 		}
 		if before != nil && before.Status == d.Status {
@@ -333,7 +399,21 @@ type Recent struct {
 	// Errors are the providers that could not be read; Deploys has what
 	// the others and the store know.
 	Errors []SourceError
+	// ReadAt is when the providers were read: now for Recent; for Known,
+	// when Recent last read them (zero when it has not since Warroom
+	// started, or the service has no provider).
+	ReadAt time.Time
+	// rolledBack are the deploys (by source and external ID) that were
+	// rolled back from: never offered as a version to go back to.
+	rolledBack map[string]bool
 }
+
+// RolledBack reports whether d was rolled back from: it was live when a
+// rollback of its service was confirmed, or a later rollback deploy
+// replaced it. It is not a version to go back to.
+func (r Recent) RolledBack(d Deploy) bool { return r.rolledBack[deployKey(d)] }
+
+func deployKey(d Deploy) string { return string(d.Source) + "\x00" + d.ExternalID }
 
 // SourceError is a provider that could not be read.
 type SourceError struct {
@@ -349,6 +429,8 @@ func (e SourceError) Error() string {
 // when limit is 0), merged from its providers and the stored deploys, with
 // what is live and the last good deploy before it. A provider that fails
 // is reported in Errors and does not hide the others or the stored deploys.
+// It calls the providers (GitHub): it runs in jobs, never in a request;
+// requests use Known.
 func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent, error) {
 	cfg, err := s.service(service)
 	if err != nil {
@@ -357,7 +439,48 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 	if limit <= 0 {
 		limit = RecentLimit
 	}
-	out := Recent{Service: service}
+	read := providerRead{at: s.now()}
+	for _, p := range cfg.Providers {
+		pctx, cancel := context.WithTimeout(ctx, s.opts.ProviderTimeout)
+		// Read more than shown, to find the last good deploy behind a
+		// few bad ones.
+		ds, err := p.Recent(pctx, max(limit, 2*RecentLimit))
+		cancel()
+		if err != nil {
+			s.opts.Logger.Warn("reading recent deploys failed", "service", service, "source", p.Source(), "error", err)
+			read.errors = append(read.errors, SourceError{Source: p.Source(), Err: err})
+			continue
+		}
+		read.deploys = append(read.deploys, ds...)
+	}
+	if len(cfg.Providers) > 0 {
+		s.mu.Lock()
+		s.reads[service] = read
+		s.mu.Unlock()
+	}
+	return s.merge(ctx, service, cfg, limit, read)
+}
+
+// Known is Recent without calling any provider: the stored deploys and
+// what the providers answered when Recent last read them (ReadAt says
+// when). The HTTP API serves it, so that a request never waits on GitHub.
+func (s *Service) Known(ctx context.Context, service string, limit int) (Recent, error) {
+	cfg, err := s.service(service)
+	if err != nil {
+		return Recent{}, err
+	}
+	if limit <= 0 {
+		limit = RecentLimit
+	}
+	s.mu.Lock()
+	read := s.reads[service]
+	s.mu.Unlock()
+	return s.merge(ctx, service, cfg, limit, read)
+}
+
+// merge merges the stored deploys with what the providers answered.
+func (s *Service) merge(ctx context.Context, service string, cfg ServiceConfig, limit int, read providerRead) (Recent, error) {
+	out := Recent{Service: service, Errors: read.errors, ReadAt: read.at}
 	stored, err := s.opts.Store.Deploys(ctx, service, max(limit, 2*RecentLimit))
 	if err != nil {
 		return Recent{}, err
@@ -367,7 +490,7 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 		if d.Service == "" {
 			d.Service = service
 		}
-		k := string(d.Source) + "\x00" + d.ExternalID
+		k := deployKey(d)
 		prev, ok := merged[k]
 		switch {
 		case !ok:
@@ -387,20 +510,8 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 		}
 		add(d, false)
 	}
-	for _, p := range cfg.Providers {
-		pctx, cancel := context.WithTimeout(ctx, s.opts.ProviderTimeout)
-		// Read more than shown, to find the last good deploy behind a
-		// few bad ones.
-		ds, err := p.Recent(pctx, max(limit, 2*RecentLimit))
-		cancel()
-		if err != nil {
-			s.opts.Logger.Warn("reading recent deploys failed", "service", service, "source", p.Source(), "error", err)
-			out.Errors = append(out.Errors, SourceError{Source: p.Source(), Err: err})
-			continue
-		}
-		for _, d := range ds {
-			add(d, true)
-		}
+	for _, d := range read.deploys {
+		add(d, true)
 	}
 	for _, d := range merged {
 		out.Deploys = append(out.Deploys, d)
@@ -411,7 +522,12 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 		}
 		return cmp.Compare(b.ExternalID, a.ExternalID)
 	})
-	out.Live, out.LastGood = liveAndLastGood(out.Deploys)
+	rbs, err := s.opts.Store.ServiceRollbacks(ctx, service, 2*RecentLimit)
+	if err != nil {
+		return Recent{}, err
+	}
+	out.rolledBack = rolledBack(out.Deploys, rbs)
+	out.Live, out.LastGood = liveAndLastGood(out.Deploys, out.rolledBack)
 	if len(out.Deploys) > limit {
 		out.Deploys = out.Deploys[:limit]
 	}
@@ -425,24 +541,64 @@ func deployTime(d Deploy) time.Time {
 	return d.FinishedAt
 }
 
+// rolledBack finds, in deploys sorted newest first, the deploys that were
+// rolled back from: a deploy of the version a rollback went back from
+// (confirmed, running or succeeded) that started before the rollback was
+// proposed, and the deploy that was live before a rollback deploy replaced
+// it. A later deploy of the same version (the fix, redeployed) is not.
+func rolledBack(ds []Deploy, rbs []*Rollback) map[string]bool {
+	bad := map[string]bool{}
+	for _, rb := range rbs {
+		switch rb.State {
+		case RollbackConfirmed, RollbackRunning, RollbackSucceeded:
+		default:
+			continue
+		}
+		if rb.From.Ref == "" && rb.From.SHA == "" {
+			continue
+		}
+		for _, d := range ds {
+			if sameVersion(d, rb.From) && !deployTime(d).After(rb.ProposedAt) {
+				bad[deployKey(d)] = true
+			}
+		}
+	}
+	for i, d := range ds {
+		if !d.Rollback || !d.Live() {
+			continue
+		}
+		for _, older := range ds[i+1:] {
+			if older.Live() && !sameVersion(older, d) {
+				bad[deployKey(older)] = true
+				break
+			}
+		}
+	}
+	return bad
+}
+
 // liveAndLastGood finds, in deploys sorted newest first, the newest
 // successful deploy and the newest deploy before it that went live with
-// another version. When no deploy is live now, LastGood is the newest one
-// that was.
-func liveAndLastGood(ds []Deploy) (live, lastGood *Deploy) {
+// another version and was not rolled back from. When no deploy is live
+// now, LastGood is the newest one that was.
+func liveAndLastGood(ds []Deploy, rolledBack map[string]bool) (live, lastGood *Deploy) {
 	i := slices.IndexFunc(ds, func(d Deploy) bool { return d.Status == StatusSuccess })
 	if i >= 0 {
 		l := ds[i]
 		live = &l
 	}
 	for j := i + 1; j < len(ds); j++ {
-		if ds[j].Live() && (live == nil || !sameVersion(ds[j], *live)) {
+		if ds[j].Live() && !rolledBack[deployKey(ds[j])] && (live == nil || !sameVersion(ds[j], *live)) {
 			g := ds[j]
 			return live, &g
 		}
 	}
 	return live, nil
 }
+
+// SameVersion reports whether two deploys deployed the same version (the
+// same commit, else the same ref).
+func SameVersion(a, b Deploy) bool { return sameVersion(a, b) }
 
 // sameVersion reports whether two deploys deployed the same thing.
 func sameVersion(a, b Deploy) bool {

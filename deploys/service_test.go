@@ -217,6 +217,9 @@ func TestRequestRollbackProposesWhatToRollBack(t *testing.T) {
 	if err != nil || again.ID != r.ID || len(h.events(inc.ID, deploys.EventRollbackProposed)) != 1 {
 		t.Errorf("second proposal with the same key: %+v, %v", again, err)
 	}
+	if _, err := h.svc.CancelRollback(ctx, r.ID, incidents.SlackActor(dave)); err != nil {
+		t.Fatal(err)
+	}
 	// A named ref: a known deploy, an older one by SHA prefix, one that is
 	// not among the recent deploys, and the live one.
 	for _, c := range []struct{ ref, wantRef, wantSHA, wantErr string }{
@@ -234,6 +237,10 @@ func TestRequestRollbackProposesWhatToRollBack(t *testing.T) {
 		}
 		if err != nil || r.To.Ref != c.wantRef || r.To.SHA != c.wantSHA {
 			t.Errorf("to %s: %+v, %v", c.ref, r, err)
+			continue
+		}
+		if _, err := h.svc.CancelRollback(ctx, r.ID, incidents.SlackActor(lena)); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if _, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "search"}); err == nil ||
@@ -284,6 +291,9 @@ func TestConfirmRefusesOthersAndRecordsIt(t *testing.T) {
 	if n := len(h.events(inc.ID, deploys.EventRollbackCanceled)); n != 1 {
 		t.Errorf("%d cancel events", n)
 	}
+	if o := h.outcomeList(); o != "[github_workflow/canceled]" {
+		t.Errorf("outcomes %s", o)
+	}
 }
 
 func TestLeadAndApproversMayConfirm(t *testing.T) {
@@ -300,17 +310,70 @@ func TestLeadAndApproversMayConfirm(t *testing.T) {
 			}
 		})
 	}
-	// A lead assigned by Slack ID (not a configured person).
+	// A lead assigned by Slack ID (not a configured person), before the
+	// proposal.
+	ctx := context.Background()
 	h := newHarness(t)
-	inc, r := h.propose()
-	if _, err := h.inc.AssignRole(context.Background(), inc.ID, incidents.RoleLead, "U09ZED", "cli:t"); err != nil {
+	h.prov.deploys = history()
+	inc := h.declare(incidents.Sev1)
+	if _, err := h.inc.AssignRole(ctx, inc.ID, incidents.RoleLead, "U09ZED", "cli:t"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.ConfirmRollback(context.Background(), r.ID, incidents.SlackActor(lena)); err == nil {
+	r, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Actor: incidents.SlackActor(dave)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ProposedLead != "U09ZED" {
+		t.Errorf("proposed while %q led", r.ProposedLead)
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(lena)); err == nil {
 		t.Error("the former lead may still confirm")
 	}
-	if _, err := h.svc.ConfirmRollback(context.Background(), r.ID, incidents.SlackActor("U09ZED")); err != nil {
-		t.Errorf("the new lead: %v", err)
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor("U09ZED")); err != nil {
+		t.Errorf("the lead: %v", err)
+	}
+}
+
+func TestTakingTheLeadDoesNotLetOneConfirm(t *testing.T) {
+	// /incident lead @me is open to anyone; with approvers configured, a
+	// lead taken after the proposal does not let dave confirm.
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.inc.AssignRole(ctx, inc.ID, incidents.RoleLead, dave, incidents.SlackActor(dave)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(dave))
+	var refused *deploys.RefusedError
+	if !errors.As(err, &refused) || !refused.LeadChanged ||
+		err.Error() != "Only checkout's rollback approvers (alice, bob) may confirm this rollback: the incident's lead changed since it was proposed, and a new lead may confirm only rollbacks proposed while they lead." {
+		t.Fatalf("dave, lead since the proposal: %v", err)
+	}
+	if n := len(h.events(inc.ID, deploys.EventRollbackRefused)); n != 1 {
+		t.Errorf("%d refusals recorded", n)
+	}
+	// An approver may confirm it.
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(bob)); err != nil {
+		t.Errorf("approver: %v", err)
+	}
+
+	// Without approvers, the lead of the moment decides.
+	h2 := newHarness(t)
+	h2.prov.deploys = history()
+	inc2, err := h2.inc.Declare(ctx, incidents.DeclareInput{Title: "cart down", Service: "cart", Severity: incidents.Sev1,
+		Lead: "lena", Actor: incidents.SlackActor(lena)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := h2.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc2.ID, Service: "cart", Actor: incidents.SlackActor(lena)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h2.inc.AssignRole(ctx, inc2.ID, incidents.RoleLead, dave, incidents.SlackActor(dave)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h2.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(dave)); err != nil {
+		t.Errorf("the lead of a service without approvers: %v", err)
 	}
 }
 
@@ -414,6 +477,9 @@ func TestRollbackIsFollowedToSuccess(t *testing.T) {
 	if got.FinishedAt.Sub(got.StartedAt) != time.Minute {
 		t.Errorf("took %s, want 4 polls of 15s", got.FinishedAt.Sub(got.StartedAt))
 	}
+	if o := h.outcomeList(); o != "[github_workflow/succeeded]" {
+		t.Errorf("outcomes %s", o)
+	}
 }
 
 func TestRollbackThatFailsSaysWhatAndWhere(t *testing.T) {
@@ -466,6 +532,15 @@ func TestRollbackThatCannotStartFails(t *testing.T) {
 	h2.runJobs()
 	if got, _ := h2.svc.Rollback(ctx, r2.ID); got.State != deploys.RollbackFailed || h2.rb.startCalls() != 6 {
 		t.Fatalf("after 6 failed starts (%d calls): %+v", h2.rb.startCalls(), got)
+	}
+	// Its last answer was lost, not a refusal: it may have started.
+	evs = h2.events(r2.Incident, deploys.EventRollbackFailed)
+	if len(evs) != 1 || strings.Contains(evs[0].Text, "Nothing was rolled back") || !strings.Contains(evs[0].Text, "may have started anyway") ||
+		!strings.Contains(evs[0].Text, "look for "+r2.Key) {
+		t.Errorf("failure after lost answers: %+v", evs)
+	}
+	if h.outcomeList() != "[github_workflow/failed]" || h2.outcomeList() != "[github_workflow/failed]" {
+		t.Errorf("outcomes %s and %s", h.outcomeList(), h2.outcomeList())
 	}
 }
 
@@ -546,20 +621,23 @@ func (l *losingRollbacker) Start(ctx context.Context, req deploys.RollbackReques
 func TestRecordRollbackProgressByKey(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t)
+	h.rb.mech = deploys.MechanismWebhook
 	inc, r := h.propose()
-	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusRunning}); !deploys.IsUserError(err) {
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusRunning}); !deploys.IsUserError(err) {
 		t.Errorf("progress of an unconfirmed rollback: %v", err)
 	}
 	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
 		t.Fatal(err)
 	}
-	h.runJobs() // started; polls find it running until the callback says otherwise
-	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusFailed,
+	if _, err := h.queue.RunDue(ctx); err != nil { // started
+		t.Fatal(err)
+	}
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusFailed,
 		Message: "argo sync failed: image not found", URL: "https://argo.example.com/app/checkout"}); err != nil {
 		t.Fatal(err)
 	}
 	// The same callback again changes nothing.
-	if err := h.svc.RecordRollbackProgress(ctx, r.Key, deploys.Progress{Status: deploys.StatusFailed, Message: "x"}); err != nil {
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusFailed, Message: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := h.svc.Rollback(ctx, r.ID)
@@ -569,7 +647,7 @@ func TestRecordRollbackProgressByKey(t *testing.T) {
 	if evs := h.events(inc.ID, deploys.EventRollbackFailed); len(evs) != 1 || !strings.Contains(evs[0].Text, "https://argo.example.com/app/checkout") {
 		t.Errorf("failure events %+v", evs)
 	}
-	if err := h.svc.RecordRollbackProgress(ctx, "warroom-rollback-404", deploys.Progress{}); !errors.Is(err, incidents.ErrNotFound) {
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", "warroom-rollback-404", deploys.Progress{}); !errors.Is(err, incidents.ErrNotFound) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
@@ -585,9 +663,432 @@ func TestFollowingStopsAfterFollowFor(t *testing.T) {
 	if h.rb.polls != int(deploys.DefaultFollowFor/deploys.DefaultFollowEvery) {
 		t.Errorf("%d polls in %s", h.rb.polls, deploys.DefaultFollowFor)
 	}
+	evs := h.events(inc.ID, deploys.EventRollbackUnknown)
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "stopped following") || !strings.Contains(evs[0].Text, "Whether it worked is unknown") ||
+		!strings.Contains(evs[0].Text, "https://github.com/acme/checkout/actions/runs/77") {
+		t.Fatalf("unknown events %+v", evs)
+	}
+	// It no longer counts as running: it blocks no other rollback.
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if got.State != deploys.RollbackUnknown || !strings.Contains(got.Message, "Look at https://github.com/acme/checkout/actions/runs/77") {
+		t.Fatalf("after giving up: %s %q", got.State, got.Message)
+	}
+	if _, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", ToRef: "v1", Key: "after"}); err != nil {
+		t.Errorf("proposing after giving up on the first: %v", err)
+	}
+}
+
+func TestASecondProposalReturnsTheOpenOne(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	// Another click or command (another key) while the first waits.
+	again, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", ToRef: "v1",
+		Actor: incidents.SlackActor(bob), Key: "click-2"})
+	var pe *deploys.ProposedError
+	if !errors.As(err, &pe) || !deploys.IsUserError(err) || again == nil || again.ID != r.ID || pe.Rollback.ID != r.ID {
+		t.Fatalf("second proposal: %+v, %v; want the open one (%d) and a ProposedError", again, err, r.ID)
+	}
+	if !strings.Contains(err.Error(), "already proposed by slack:U01DAVE") {
+		t.Errorf("message %q", err)
+	}
+	if n := len(h.events(inc.ID, deploys.EventRollbackProposed)); n != 1 {
+		t.Errorf("%d proposals recorded, want 1", n)
+	}
+	all, _ := h.svc.Rollbacks(ctx, inc.ID)
+	if len(all) != 1 {
+		t.Errorf("%d rollbacks stored, want 1", len(all))
+	}
+	// Once it is canceled, a new proposal can be made.
+	if _, err := h.svc.CancelRollback(ctx, r.ID, incidents.SlackActor(dave)); err != nil {
+		t.Fatal(err)
+	}
+	if r2, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Key: "click-3"}); err != nil || r2.ID == r.ID {
+		t.Errorf("after the cancel: %+v, %v", r2, err)
+	}
+}
+
+func TestTwoProposalsStartOneRollback(t *testing.T) {
+	// Two incidents of checkout each get a proposal; both are confirmed.
+	ctx := context.Background()
+	h := newHarness(t)
+	inc1, r1 := h.propose()
+	inc2 := h.declare(incidents.Sev2)
+	r2, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc2.ID, Service: "checkout", Actor: incidents.SlackActor(dave), Key: "p2"})
+	if err != nil || r2.ID == r1.ID {
+		t.Fatalf("proposal in %s: %+v, %v", inc2.ID, r2, err)
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r1.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(bob))
+	var st *deploys.StateError
+	if !errors.As(err, &st) || st.Other == nil || st.Other.ID != r1.ID ||
+		!strings.Contains(err.Error(), "Another rollback of checkout, to v2 (2222222) in "+inc1.ID.String()+", was confirmed by slack:U01ALICE") {
+		t.Fatalf("second confirmation: %v", err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r2.ID); got.State != deploys.RollbackProposed {
+		t.Errorf("the refused proposal is %s", got.State)
+	}
+	// While the first runs, no new proposal is made either.
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusRunning}}
+	if _, err := h.queue.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r1.ID); got.State != deploys.RollbackRunning {
+		t.Fatalf("first rollback %s", got.State)
+	}
+	if _, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc1.ID, Service: "checkout", Key: "p3"}); !errors.As(err, &st) {
+		t.Errorf("proposal while one runs: %v", err)
+	}
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusSuccess}}
+	h.runJobs()
+	if n := h.rb.startCalls(); n != 1 {
+		t.Fatalf("Start called %d times, want 1", n)
+	}
+	if n := len(h.events(inc2.ID, deploys.EventRollbackConfirmed)); n != 0 {
+		t.Errorf("%d confirmations in %s", n, inc2.ID)
+	}
+	// Once it is over, the other proposal may be confirmed.
+	if _, err := h.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(bob)); err != nil {
+		t.Errorf("confirming after the first ended: %v", err)
+	}
+}
+
+func TestLastGoodAfterARollbackIsNotTheBadVersion(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusSuccess}}
+	h.runJobs()
+	// The rollback workflow deployed v2 again (GitHub does not mark it as a
+	// rollback); v3 was replaced.
+	hist := history()
+	hist[0].Status = deploys.StatusInactive
+	v2again := hist[2]
+	v2again.ExternalID, v2again.Status, v2again.StartedAt, v2again.FinishedAt = "105", deploys.StatusSuccess, h.clock.Now(), h.clock.Now()
+	h.prov.deploys = append([]deploys.Deploy{v2again}, hist...)
+	rec, err := h.svc.Recent(ctx, "checkout", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Live == nil || rec.Live.ExternalID != "105" || rec.LastGood == nil || rec.LastGood.Ref != "v1" {
+		t.Fatalf("live %+v, last good %+v; want v2 (105) and v1, not the rolled-back v3", rec.Live, rec.LastGood)
+	}
+	if !rec.RolledBack(hist[0]) || rec.RolledBack(hist[2]) || rec.RolledBack(v2again) {
+		t.Errorf("rolled back: v3 %v, v2 %v, v2 again %v", rec.RolledBack(hist[0]), rec.RolledBack(hist[2]), rec.RolledBack(v2again))
+	}
+	// So a second rollback goes to v1, not back to v3.
+	r2, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Key: "again"})
+	if err != nil || r2.From.ExternalID != "105" || r2.To.Ref != "v1" {
+		t.Fatalf("second rollback: %+v, %v", r2, err)
+	}
+	if _, err := h.svc.CancelRollback(ctx, r2.ID, incidents.SlackActor(lena)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The fix, v3 redeployed later as v4 went live, is good again.
+	h.clock.Advance(time.Hour)
+	redeploy := hist[0]
+	redeploy.ExternalID, redeploy.StartedAt, redeploy.FinishedAt = "106", h.clock.Now(), h.clock.Now()
+	v4 := hist[0]
+	v4.ExternalID, v4.Ref, v4.SHA, v4.Status = "107", "v4", "4444444444444444", deploys.StatusSuccess
+	v4.StartedAt, v4.FinishedAt = h.clock.Now().Add(time.Minute), h.clock.Now().Add(time.Minute)
+	v2again.Status = deploys.StatusInactive
+	h.prov.deploys = append([]deploys.Deploy{v4, redeploy, v2again}, hist...)
+	if rec, _ := h.svc.Recent(ctx, "checkout", 0); rec.LastGood == nil || rec.LastGood.ExternalID != "106" {
+		t.Errorf("after a redeploy of v3: last good %+v, want the redeploy (106)", rec.LastGood)
+	}
+}
+
+func TestLastGoodSkipsWhatARollbackDeployReplaced(t *testing.T) {
+	// A rollback made outside Warroom, reported as a rollback deploy.
+	ctx := context.Background()
+	h := newHarness(t)
+	hist := history()
+	hist[0].Status = deploys.StatusInactive
+	back := hist[2]
+	back.ExternalID, back.Status, back.Rollback = "105", deploys.StatusSuccess, true
+	back.StartedAt, back.FinishedAt = t0.Add(-5*time.Minute), t0.Add(-4*time.Minute)
+	h.prov.deploys = append([]deploys.Deploy{back}, hist...)
+	rec, err := h.svc.Recent(ctx, "checkout", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Live == nil || rec.Live.ExternalID != "105" || rec.LastGood == nil || rec.LastGood.Ref != "v1" || !rec.RolledBack(hist[0]) {
+		t.Fatalf("live %+v, last good %+v; want 105 and v1", rec.Live, rec.LastGood)
+	}
+}
+
+func TestUnknownProgressChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	h.rb.progress = []deploys.Progress{
+		{Status: deploys.StatusRunning, Message: "deploying v2"},
+		{Status: deploys.StatusUnknown, Message: "no news"},
+		{Status: deploys.StatusUnknown, Message: "no news"},
+		{Status: deploys.StatusSuccess},
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	h.runJobs()
 	evs := h.events(inc.ID, deploys.EventRollbackProgress)
-	if len(evs) == 0 || !strings.Contains(evs[len(evs)-1].Text, "stopped following") ||
-		!strings.Contains(evs[len(evs)-1].Text, "https://github.com/acme/checkout/actions/runs/77") {
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "deploying v2") {
+		t.Fatalf("progress events %+v; want only the running one", evs)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackSucceeded || h.rb.polls != 4 {
+		t.Errorf("state %s after %d polls", got.State, h.rb.polls)
+	}
+}
+
+func TestWebhookRollbackIsNotPolled(t *testing.T) {
+	// The tool reports by callbacks; polls would only undo their message.
+	ctx := context.Background()
+	h := newHarness(t)
+	h.rb.mech = deploys.MechanismWebhook
+	h.rb.progress = []deploys.Progress{{Status: deploys.StatusUnknown, Message: "waiting for argo.example.com"}}
+	inc, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.queue.RunDue(ctx); err != nil { // the start
+		t.Fatal(err)
+	}
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusRunning, Message: "syncing 3/5 pods"}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(5 * time.Minute)
+	if _, err := h.queue.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if h.rb.polls != 0 || got.Message != "syncing 3/5 pods" {
+		t.Fatalf("after 5 minutes: %d polls, message %q", h.rb.polls, got.Message)
+	}
+	// Only the give-up runs, once FollowFor has passed.
+	h.runJobs()
+	if h.rb.polls != 0 {
+		t.Errorf("%d polls of a webhook rollback", h.rb.polls)
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackProgress)
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "syncing 3/5 pods") || len(h.events(inc.ID, deploys.EventRollbackUnknown)) != 1 {
 		t.Fatalf("progress events %+v", evs)
+	}
+	// The tool's late final word is still recorded.
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackSucceeded {
+		t.Errorf("after a late callback: %s", got.State)
+	}
+	if !h.clock.Now().After(got.StartedAt.Add(deploys.DefaultFollowFor)) {
+		t.Errorf("gave up at %s, started %s", h.clock.Now(), got.StartedAt)
+	}
+}
+
+func TestCallbacksChangeOnlyTheirServicesWebhookRollback(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.rb.mech = deploys.MechanismWebhook
+	_, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.queue.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A tool trusted for search names checkout's rollback.
+	err := h.svc.RecordRollbackProgress(ctx, "search", r.Key, deploys.Progress{Status: deploys.StatusSuccess})
+	if !errors.Is(err, incidents.ErrNotFound) {
+		t.Errorf("another service's callback: %v, want not found", err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackRunning {
+		t.Fatalf("another service's callback changed the rollback: %s", got.State)
+	}
+	if err := h.svc.RecordRollbackProgress(ctx, "checkout", r.Key, deploys.Progress{Status: deploys.StatusSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r.ID); got.State != deploys.RollbackSucceeded {
+		t.Errorf("state %s", got.State)
+	}
+
+	// A rollback through GitHub takes no callbacks.
+	h2 := newHarness(t)
+	_, r2 := h2.propose()
+	if _, err := h2.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h2.svc.RecordRollbackProgress(ctx, "checkout", r2.Key, deploys.Progress{Status: deploys.StatusFailed}); !errors.Is(err, incidents.ErrNotFound) {
+		t.Errorf("callback for a github_workflow rollback: %v", err)
+	}
+}
+
+func TestAStaleDeployReportDoesNotUndoAFinishedOne(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc := h.declare(incidents.Sev2)
+	started := t0.Add(-5 * time.Minute)
+	running := deploys.Deploy{Service: "checkout", Environment: "production", Source: deploys.SourceWebhook, ExternalID: "argo-9",
+		Ref: "v4", Status: deploys.StatusRunning, StartedAt: started}
+	if _, err := h.svc.RecordDeploy(ctx, running); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(3 * time.Minute)
+	// The success report carries no times: the start is kept.
+	done := running
+	done.Status, done.StartedAt = deploys.StatusSuccess, time.Time{}
+	got, err := h.svc.RecordDeploy(ctx, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.StartedAt.Equal(started) || !got.FinishedAt.Equal(h.clock.Now()) {
+		t.Errorf("after success: started %s (want %s), finished %s", got.StartedAt, started, got.FinishedAt)
+	}
+	// A late redelivery of "running", without times, changes nothing.
+	h.clock.Advance(time.Minute)
+	late := running
+	late.StartedAt = time.Time{}
+	got, err = h.svc.RecordDeploy(ctx, late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := h.store.Deploys(ctx, "checkout", 10)
+	if len(stored) != 1 || stored[0].Status != deploys.StatusSuccess || !stored[0].StartedAt.Equal(started) ||
+		!stored[0].FinishedAt.Equal(t0.Add(3*time.Minute)) || got.Status != deploys.StatusSuccess {
+		t.Fatalf("after a stale report: stored %+v, returned %+v", stored, got)
+	}
+	// And a report without a status keeps the stored one.
+	if _, err := h.svc.RecordDeploy(ctx, deploys.Deploy{Service: "checkout", Source: deploys.SourceWebhook, ExternalID: "argo-9", Ref: "v4"}); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := h.store.Deploys(ctx, "checkout", 10); stored[0].Status != deploys.StatusSuccess {
+		t.Errorf("a report without a status made it %s", stored[0].Status)
+	}
+	evs := h.events(inc.ID, deploys.EventDeploy)
+	// (Running, it had started before the incident: not on its timeline.)
+	if len(evs) != 1 || evs[0].Data["status"] != "success" {
+		t.Errorf("deploy events %+v; want the success only", evs)
+	}
+}
+
+func TestAnExpiredProposalCannotBeConfirmed(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	h.clock.Advance(deploys.DefaultProposalTTL + time.Minute)
+	_, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice))
+	var st *deploys.StateError
+	if !errors.As(err, &st) || !strings.Contains(err.Error(), "proposed 31m ago and has expired (a proposal holds for 30m)") ||
+		!strings.Contains(err.Error(), "/incident rollback checkout") {
+		t.Fatalf("late confirmation: %v", err)
+	}
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if got.State != deploys.RollbackCanceled {
+		t.Errorf("expired proposal is %s", got.State)
+	}
+	h.runJobs()
+	if h.rb.startCalls() != 0 {
+		t.Error("an expired proposal was started")
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackCanceled)
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "expired") {
+		t.Errorf("cancel events %+v", evs)
+	}
+	// An expired proposal does not stand in the way of a new one, which
+	// expires the old one if nobody tried to confirm it.
+	r2, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Key: "p2"})
+	if err != nil || r2.ID == r.ID {
+		t.Fatalf("new proposal: %+v, %v", r2, err)
+	}
+	h.clock.Advance(deploys.DefaultProposalTTL + time.Minute)
+	r3, err := h.svc.RequestRollback(ctx, deploys.RollbackInput{Incident: inc.ID, Service: "checkout", Key: "p3"})
+	if err != nil || r3.ID == r2.ID {
+		t.Fatalf("proposal after the second expired: %+v, %v", r3, err)
+	}
+	if got, _ := h.svc.Rollback(ctx, r2.ID); got.State != deploys.RollbackCanceled {
+		t.Errorf("the expired open proposal is %s", got.State)
+	}
+	if _, err := h.svc.ConfirmRollback(ctx, r3.ID, incidents.SlackActor(alice)); err != nil {
+		t.Errorf("confirming in time: %v", err)
+	}
+}
+
+func TestStartRefusesWhenWhatIsLiveChanged(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc, r := h.propose()
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	// v4 went live between the proposal and the start.
+	v4 := history()[0]
+	v4.ExternalID, v4.Ref, v4.SHA, v4.StartedAt = "105", "v4", "4444444444444444", t0.Add(-time.Minute)
+	h.prov.deploys = append([]deploys.Deploy{v4}, history()...)
+	h.runJobs()
+	if n := h.rb.startCalls(); n != 0 {
+		t.Fatalf("Start called %d times over a changed live version", n)
+	}
+	got, _ := h.svc.Rollback(ctx, r.ID)
+	if got.State != deploys.RollbackFailed {
+		t.Fatalf("state %s", got.State)
+	}
+	evs := h.events(inc.ID, deploys.EventRollbackFailed)
+	if len(evs) != 1 || !strings.Contains(evs[0].Text, "what is live changed since it was proposed (v3 (3333333) then, v4 (4444444) now)") ||
+		!strings.Contains(evs[0].Text, "Nothing was rolled back") {
+		t.Fatalf("failure events %+v", evs)
+	}
+
+	// The target already live: said so.
+	h2 := newHarness(t)
+	_, r2 := h2.propose()
+	if _, err := h2.svc.ConfirmRollback(ctx, r2.ID, incidents.SlackActor(alice)); err != nil {
+		t.Fatal(err)
+	}
+	back := history()[2]
+	back.ExternalID, back.Status, back.StartedAt = "105", deploys.StatusSuccess, t0.Add(-time.Minute)
+	h2.prov.deploys = append([]deploys.Deploy{back}, history()...)
+	h2.runJobs()
+	if got, _ := h2.svc.Rollback(ctx, r2.ID); got.State != deploys.RollbackFailed || h2.rb.startCalls() != 0 ||
+		!strings.Contains(got.Message, "v2 (2222222) is live already") {
+		t.Errorf("target live already: %+v, %d starts", got, h2.rb.startCalls())
+	}
+}
+
+func TestKnownCallsNoProvider(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.prov.deploys = history()
+	stored := deploys.Deploy{Service: "checkout", Environment: "production", Source: deploys.SourceWebhook, ExternalID: "argo-1",
+		Ref: "v0", Status: deploys.StatusInactive, StartedAt: t0.Add(-48 * time.Hour)}
+	if _, err := h.svc.RecordDeploy(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	// Before any read: the stored deploys only.
+	rec, err := h.svc.Known(ctx, "checkout", 0)
+	if err != nil || len(rec.Deploys) != 1 || rec.Deploys[0].Ref != "v0" || !rec.ReadAt.IsZero() {
+		t.Fatalf("known before a read: %+v, %v", rec, err)
+	}
+	h.clock.Advance(time.Minute)
+	if _, err := h.svc.Recent(ctx, "checkout", 0); err != nil {
+		t.Fatal(err)
+	}
+	calls := h.prov.calls
+	h.prov.deploys = nil // GitHub changed; Known does not ask
+	h.clock.Advance(time.Minute)
+	rec, err = h.svc.Known(ctx, "checkout", 0)
+	if err != nil || len(rec.Deploys) != 5 || rec.Live == nil || rec.Live.Ref != "v3" || rec.LastGood.Ref != "v2" ||
+		!rec.ReadAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("known after a read: %+v, %v", rec, err)
+	}
+	if h.prov.calls != calls {
+		t.Errorf("Known called the provider %d times", h.prov.calls-calls)
+	}
+	if _, err := h.svc.Known(ctx, "nope", 0); !deploys.IsUserError(err) {
+		t.Errorf("unknown service: %v", err)
 	}
 }

@@ -19,19 +19,25 @@ const (
 	RollbackSucceeded RollbackState = "succeeded"
 	RollbackFailed    RollbackState = "failed"
 	RollbackCanceled  RollbackState = "canceled" // canceled before it started, or at its mechanism
+	// RollbackUnknown is a rollback Warroom stopped following before it
+	// ended (FollowFor passed, or its mechanism could not be asked): how
+	// it ended must be looked up at its mechanism (Message says where).
+	RollbackUnknown RollbackState = "unknown"
 )
 
 // Done reports whether the state is final.
 func (s RollbackState) Done() bool {
-	return s == RollbackSucceeded || s == RollbackFailed || s == RollbackCanceled
+	return s == RollbackSucceeded || s == RollbackFailed || s == RollbackCanceled || s == RollbackUnknown
 }
 
 // Rollback is one rollback of a service, proposed in an incident.
 type Rollback struct {
-	ID       int64
-	Key      string // RollbackRequest.Key: stable, set when it is stored
-	Incident incidents.ID
-	Service  string
+	ID  int64
+	Key string // RollbackRequest.Key: stable, set when it is stored
+	// ProposeKey is RollbackInput.Key of the request that proposed it.
+	ProposeKey string
+	Incident   incidents.ID
+	Service    string
 	// Mechanism is how it is carried out.
 	Mechanism Mechanism
 	// From is what was live when it was proposed (zero when unknown); To
@@ -43,15 +49,19 @@ type Rollback struct {
 	Handle Handle
 	// Message is the last progress message (what failed, on failure);
 	// URL where to look.
-	Message     string
-	URL         string
-	ProposedBy  incidents.Actor
-	ConfirmedBy incidents.Actor
-	ProposedAt  time.Time
-	ConfirmedAt time.Time
-	StartedAt   time.Time
-	FinishedAt  time.Time
-	UpdatedAt   time.Time
+	Message    string
+	URL        string
+	ProposedBy incidents.Actor
+	// ProposedLead is the incident's lead when it was proposed ("" when
+	// nobody led it): with approvers configured, only that lead may
+	// confirm it besides them.
+	ProposedLead string
+	ConfirmedBy  incidents.Actor
+	ProposedAt   time.Time
+	ConfirmedAt  time.Time
+	StartedAt    time.Time
+	FinishedAt   time.Time
+	UpdatedAt    time.Time
 	// Version increases with every change; UpdateRollback refuses a lost
 	// update.
 	Version int64
@@ -85,6 +95,9 @@ type Store interface {
 	Rollback(ctx context.Context, id int64) (*Rollback, error)
 	// Rollbacks lists an incident's rollbacks, oldest first.
 	Rollbacks(ctx context.Context, inc incidents.ID) ([]*Rollback, error)
+	// ServiceRollbacks lists a service's rollbacks (of all its incidents),
+	// newest first, at most limit.
+	ServiceRollbacks(ctx context.Context, service string, limit int) ([]*Rollback, error)
 	// ManualFreeze returns the service's manual freeze, or nil.
 	ManualFreeze(ctx context.Context, service string) (*ManualFreeze, error)
 }
@@ -97,6 +110,9 @@ type Tx interface {
 	// update of the stored one) and sets d.ID. It returns the deploy as it
 	// was stored before, or nil for a new one.
 	SaveDeploy(ctx context.Context, d *Deploy) (before *Deploy, err error)
+	// FindDeploy reads the stored deploy with source and externalID, or
+	// nil when there is none.
+	FindDeploy(ctx context.Context, source Source, externalID string) (*Deploy, error)
 	// OpenIncidents lists the service's open incidents.
 	OpenIncidents(ctx context.Context, service string) ([]*incidents.Incident, error)
 	// InsertRollback stores a new rollback and sets its ID and Version.
@@ -106,6 +122,9 @@ type Tx interface {
 	// Rollback reads one rollback, or an error wrapping
 	// incidents.ErrNotFound.
 	Rollback(ctx context.Context, id int64) (*Rollback, error)
+	// ActiveRollbacks lists the service's rollbacks that are proposed,
+	// confirmed or running (of all its incidents), oldest first.
+	ActiveRollbacks(ctx context.Context, service string) ([]*Rollback, error)
 	// RollbackByKey reads the rollback with key, or an error wrapping
 	// incidents.ErrNotFound.
 	RollbackByKey(ctx context.Context, key string) (*Rollback, error)
@@ -113,6 +132,8 @@ type Tx interface {
 	// incidents.ErrConflict unless the stored version is r.Version, and
 	// then increments r.Version.
 	UpdateRollback(ctx context.Context, r *Rollback) error
+	// ManualFreeze returns the service's manual freeze, or nil.
+	ManualFreeze(ctx context.Context, service string) (*ManualFreeze, error)
 	// SetManualFreeze stores f, replacing the service's manual freeze.
 	SetManualFreeze(ctx context.Context, f ManualFreeze) error
 	// DeleteManualFreeze removes the service's manual freeze and reports

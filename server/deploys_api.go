@@ -16,8 +16,10 @@ type Deploys interface {
 	// Frozen reports whether the service's deploys are frozen; an unknown
 	// or empty service is an *incidents.ValidationError.
 	Frozen(ctx context.Context, service string) (deploys.FreezeStatus, error)
-	// Recent lists the service's recent deploys, newest first.
-	Recent(ctx context.Context, service string, limit int) (deploys.Recent, error)
+	// Known lists the service's recent deploys, newest first, from what
+	// Warroom stored and what its providers answered when last read; it
+	// never calls a provider (GitHub), so a request never waits on one.
+	Known(ctx context.Context, service string, limit int) (deploys.Recent, error)
 }
 
 type freezeJSON struct {
@@ -77,6 +79,9 @@ type deployListJSON struct {
 	Live     *deployJSON  `json:"live"`
 	LastGood *deployJSON  `json:"last_good"`
 	Errors   []string     `json:"errors"`
+	// ReadAt is when the providers were last read; null when they have
+	// not been since Warroom started (only stored deploys are shown).
+	ReadAt *string `json:"providers_read_at"`
 }
 
 type deployJSON struct {
@@ -104,8 +109,10 @@ func toDeployJSON(d deploys.Deploy) deployJSON {
 const maxDeployLimit = 100
 
 // getDeploys lists a service's recent deploys with what is live and the
-// last good deploy before it: GET /api/services/{service}/deploys. A
-// provider that could not be read is named in "errors".
+// last good deploy before it: GET /api/services/{service}/deploys. It
+// serves what Warroom knows (stored deploys, and what the providers
+// answered when last read, at "providers_read_at") and calls no provider.
+// A provider that could not be read then is named in "errors".
 func (s *Server) getDeploys(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Deploys == nil {
 		return &StatusError{Code: http.StatusNotFound, Msg: "deploys are not available in this Warroom"}
@@ -118,11 +125,12 @@ func (s *Server) getDeploys(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	rec, err := s.opts.Deploys.Recent(r.Context(), r.PathValue("service"), limit)
+	rec, err := s.opts.Deploys.Known(r.Context(), r.PathValue("service"), limit)
 	if err != nil {
 		return err
 	}
-	out := deployListJSON{Service: rec.Service, Deploys: make([]deployJSON, 0, len(rec.Deploys)), Errors: []string{}}
+	out := deployListJSON{Service: rec.Service, Deploys: make([]deployJSON, 0, len(rec.Deploys)), Errors: []string{},
+		ReadAt: formatTime(rec.ReadAt)}
 	for _, d := range rec.Deploys {
 		out.Deploys = append(out.Deploys, toDeployJSON(d))
 	}

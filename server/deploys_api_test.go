@@ -31,7 +31,7 @@ func (fakeDeploys) Frozen(ctx context.Context, service string) (deploys.FreezeSt
 	return deploys.FreezeStatus{}, &incidents.ValidationError{Field: "service", Msg: `"` + service + `" is not a configured service`}
 }
 
-func (fakeDeploys) Recent(ctx context.Context, service string, limit int) (deploys.Recent, error) {
+func (fakeDeploys) Known(ctx context.Context, service string, limit int) (deploys.Recent, error) {
 	if service != "checkout" {
 		return deploys.Recent{}, &incidents.ValidationError{Field: "service", Msg: "unknown"}
 	}
@@ -40,7 +40,7 @@ func (fakeDeploys) Recent(ctx context.Context, service string, limit int) (deplo
 	v1 := v2
 	v1.ExternalID, v1.Ref, v1.Status = "1", "v1", deploys.StatusInactive
 	ds := []deploys.Deploy{v2, v1}[:min(limit, 2)]
-	return deploys.Recent{Service: service, Deploys: ds, Live: &v2, LastGood: &v1,
+	return deploys.Recent{Service: service, Deploys: ds, Live: &v2, LastGood: &v1, ReadAt: t0.Add(time.Hour),
 		Errors: []deploys.SourceError{{Source: deploys.SourceGitHubActions, Err: errors.New("502")}}}, nil
 }
 
@@ -105,7 +105,8 @@ func TestDeploysAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got.Deploys) != 1 || got.Deploys[0].Ref != "v2" || got.Live.Ref != "v2" || got.LastGood.Ref != "v1" ||
-		*got.Deploys[0].FinishedAt != "2025-03-01T14:01:00Z" || len(got.Errors) != 1 || !strings.Contains(got.Errors[0], "github_actions") {
+		*got.Deploys[0].FinishedAt != "2025-03-01T14:01:00Z" || len(got.Errors) != 1 || !strings.Contains(got.Errors[0], "github_actions") ||
+		got.ReadAt == nil || *got.ReadAt != "2025-03-01T15:00:00Z" {
 		t.Errorf("%s", rec.Body)
 	}
 	for _, target := range []string{"/api/services/checkout/deploys?limit=0", "/api/services/checkout/deploys?limit=x", "/api/services/nope/deploys"} {

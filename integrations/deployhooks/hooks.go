@@ -244,9 +244,10 @@ func (h *Hooks) serveCallback(w http.ResponseWriter, r *http.Request) string {
 		return fail(w, r, http.StatusUnauthorized, "unauthorized",
 			"missing or wrong "+webhook.SignatureHeader+"; sign the body with the service's rollback.webhook.secret")
 	}
-	if err := h.opts.Recorder.RecordRollbackProgress(r.Context(), key, p); err != nil {
+	if err := h.opts.Recorder.RecordRollbackProgress(r.Context(), service, key, p); err != nil {
 		if errors.Is(err, incidents.ErrNotFound) {
-			return fail(w, r, http.StatusNotFound, "not_found", "key: Warroom has no rollback "+strconv.Quote(key))
+			return fail(w, r, http.StatusNotFound, "not_found",
+				"key: Warroom has no webhook rollback "+strconv.Quote(key)+" of "+strconv.Quote(service))
 		}
 		return h.storeFailed(w, r, "rollback_callback", err, "service", service, "key", key)
 	}

@@ -38,11 +38,13 @@ type recorder struct {
 	deploys  []deploys.Deploy
 	calls    int
 	progress map[string][]deploys.Progress // by known rollback key
+	services map[string]string             // known rollback key → its service
 	err      error
 }
 
 func newRecorder() *recorder {
-	return &recorder{progress: map[string][]deploys.Progress{"inc-42/rollback-1": nil}}
+	return &recorder{progress: map[string][]deploys.Progress{"warroom-rollback-1": nil, "warroom-rollback-2": nil},
+		services: map[string]string{"warroom-rollback-1": "checkout", "warroom-rollback-2": "search"}}
 }
 
 func (r *recorder) RecordDeploy(_ context.Context, d deploys.Deploy) (deploys.Deploy, error) {
@@ -64,14 +66,14 @@ func (r *recorder) RecordDeploy(_ context.Context, d deploys.Deploy) (deploys.De
 	return d, nil
 }
 
-func (r *recorder) RecordRollbackProgress(_ context.Context, key string, p deploys.Progress) error {
+func (r *recorder) RecordRollbackProgress(_ context.Context, service, key string, p deploys.Progress) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
 	if r.err != nil {
 		return r.err
 	}
-	if _, ok := r.progress[key]; !ok {
+	if _, ok := r.progress[key]; !ok || r.services[key] != service {
 		return fmt.Errorf("rollback %s: %w", key, incidents.ErrNotFound)
 	}
 	r.progress[key] = append(r.progress[key], p)
@@ -426,7 +428,7 @@ func signed(body, secret string) http.Header {
 
 func TestRollbackCallbacks(t *testing.T) {
 	r := defaultRig(t)
-	body := `{"key": "inc-42/rollback-1", "service": "checkout", "status": "progressing", "message": "syncing 3/5 pods",
+	body := `{"key": "warroom-rollback-1", "service": "checkout", "status": "progressing", "message": "syncing 3/5 pods",
 		"url": "https://argo.example.com/app/checkout", "id": "sync-982"}`
 	code, out := r.post(t, "/hooks/deploy/rollback", body, signed(body, argoSecret))
 	if code != 200 || out["status"] != "ok" {
@@ -434,7 +436,7 @@ func TestRollbackCallbacks(t *testing.T) {
 	}
 	want := []deploys.Progress{{Status: deploys.StatusRunning, Message: "syncing 3/5 pods", URL: "https://argo.example.com/app/checkout",
 		Handle: deploys.Handle{ExternalID: "sync-982", URL: "https://argo.example.com/app/checkout"}}}
-	if got := r.rec.progress["inc-42/rollback-1"]; !reflect.DeepEqual(got, want) {
+	if got := r.rec.progress["warroom-rollback-1"]; !reflect.DeepEqual(got, want) {
 		t.Errorf("progress %+v\nwant %+v", got, want)
 	}
 
@@ -451,6 +453,8 @@ func TestRollbackCallbacks(t *testing.T) {
 		{"claims another service", strings.Replace(body, "checkout", "search", 1), signed(body, argoSecret), 401, "X-Warroom-Signature"},
 		{"service without a webhook", strings.Replace(body, `"checkout"`, `"billing"`, 1), signed(strings.Replace(body, `"checkout"`, `"billing"`, 1), ""), 401, "X-Warroom-Signature"},
 		{"unknown key", strings.Replace(body, "rollback-1", "rollback-9", 1), signed(strings.Replace(body, "rollback-1", "rollback-9", 1), argoSecret), 404, "rollback-9"},
+		{"another service's rollback", strings.Replace(body, `"checkout"`, `"search"`, 1), signed(strings.Replace(body, `"checkout"`, `"search"`, 1), "search-secret"), 404,
+			`no webhook rollback "warroom-rollback-1" of "search"`},
 		{"bad status", `{"key": "k", "service": "checkout", "status": "meh"}`, signed(`{"key": "k", "service": "checkout", "status": "meh"}`, argoSecret), 400, "status:"},
 		{"unsigned garbage", `{`, nil, 401, "X-Warroom-Signature"},
 	} {
@@ -461,7 +465,7 @@ func TestRollbackCallbacks(t *testing.T) {
 			}
 		})
 	}
-	if got := r.rec.progress["inc-42/rollback-1"]; len(got) != 1 {
+	if got := r.rec.progress["warroom-rollback-1"]; len(got) != 1 {
 		t.Errorf("%d progress reports", len(got))
 	}
 }

@@ -12,7 +12,7 @@
 //	X-Warroom-Delivery: <key>
 //	X-Warroom-Signature: sha256=<hex HMAC-SHA256 of the body with rollback.webhook.secret>
 //
-//	{"key": "inc-42/rollback-1", "incident": "INC-42", "service": "checkout",
+//	{"key": "warroom-rollback-1", "incident": "INC-42", "service": "checkout",
 //	 "from": {"ref": "v1.2", "sha": "..."}, "to": {"ref": "v1.1", "sha": "..."},
 //	 "requested_by": "slack:U01ALICE", "requested_at": "2026-11-21T10:00:00Z",
 //	 "callback_url": "https://warroom.example.com/hooks/deploy/rollback"}
@@ -29,7 +29,7 @@
 //	POST /hooks/deploy/rollback
 //	X-Warroom-Signature: sha256=<hex HMAC-SHA256 of the body>
 //
-//	{"key": "inc-42/rollback-1", "service": "checkout", "status": "running",
+//	{"key": "warroom-rollback-1", "service": "checkout", "status": "running",
 //	 "message": "syncing 3/5 pods", "url": "https://argo.example.com/...", "id": "sync-981"}
 //
 // status is pending, running, success, failed or canceled (and the

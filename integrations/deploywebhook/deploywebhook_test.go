@@ -64,7 +64,7 @@ func newTool(t *testing.T) (*tool, *httptest.Server) {
 
 func request() deploys.RollbackRequest {
 	return deploys.RollbackRequest{
-		Key: "inc-42/rollback-1", Incident: 42, Service: "checkout",
+		Key: "warroom-rollback-1", Incident: 42, Service: "checkout",
 		From:        deploys.Deploy{Ref: "v1.2", SHA: "333"},
 		To:          deploys.Deploy{Ref: "v1.1", SHA: "222"},
 		RequestedBy: incidents.SlackActor("U01ALICE"),
@@ -90,13 +90,13 @@ func TestStartSendsASignedRequestOnce(t *testing.T) {
 	}
 	r, body := tl.requests[0], tl.bodies[0]
 	if r.Method != "POST" || r.URL.Path != "/rollback" || r.Header.Get("Content-Type") != "application/json" ||
-		r.Header.Get("X-Warroom-Delivery") != "inc-42/rollback-1" || r.Header.Get("X-Warroom-Event") != "rollback" ||
+		r.Header.Get("X-Warroom-Delivery") != "warroom-rollback-1" || r.Header.Get("X-Warroom-Event") != "rollback" ||
 		r.Header.Get("X-Warroom-Signature") != webhook.Sign(secret, body) {
 		t.Errorf("request %s %s %v", r.Method, r.URL, r.Header)
 	}
 	var got, want any
 	json.Unmarshal(body, &got)
-	json.Unmarshal([]byte(`{"key": "inc-42/rollback-1", "incident": "INC-42", "service": "checkout",
+	json.Unmarshal([]byte(`{"key": "warroom-rollback-1", "incident": "INC-42", "service": "checkout",
 		"from": {"ref": "v1.2", "sha": "333"}, "to": {"ref": "v1.1", "sha": "222"},
 		"requested_by": "slack:U01ALICE", "requested_at": "2026-11-21T09:00:00Z",
 		"callback_url": "https://warroom.example.com/hooks/deploy/rollback"}`), &want)
@@ -128,10 +128,10 @@ func TestStartAnswers(t *testing.T) {
 		handle    deploys.Handle
 		text      string
 	}{
-		{"no body", func(w http.ResponseWriter) { w.WriteHeader(202) }, false, 0, deploys.Handle{ExternalID: "inc-42/rollback-1"}, ""},
-		{"bad answer", func(w http.ResponseWriter) { io.WriteString(w, `{"id": "a\u0000b", "url": "javascript:x"}`) }, false, 0, deploys.Handle{ExternalID: "inc-42/rollback-1"}, ""},
-		{"already started", func(w http.ResponseWriter) { w.WriteHeader(409) }, false, 0, deploys.Handle{ExternalID: "inc-42/rollback-1"}, ""},
-		{"server error", func(w http.ResponseWriter) { w.WriteHeader(502) }, false, 0, deploys.Handle{}, "answered rollback inc-42/rollback-1 with 502: (no body)"},
+		{"no body", func(w http.ResponseWriter) { w.WriteHeader(202) }, false, 0, deploys.Handle{ExternalID: "warroom-rollback-1"}, ""},
+		{"bad answer", func(w http.ResponseWriter) { io.WriteString(w, `{"id": "a\u0000b", "url": "javascript:x"}`) }, false, 0, deploys.Handle{ExternalID: "warroom-rollback-1"}, ""},
+		{"already started", func(w http.ResponseWriter) { w.WriteHeader(409) }, false, 0, deploys.Handle{ExternalID: "warroom-rollback-1"}, ""},
+		{"server error", func(w http.ResponseWriter) { w.WriteHeader(502) }, false, 0, deploys.Handle{}, "answered rollback warroom-rollback-1 with 502: (no body)"},
 		{"busy", func(w http.ResponseWriter) { w.Header().Set("Retry-After", "45"); w.WriteHeader(429) }, false, 45 * time.Second, deploys.Handle{}, "429"},
 		{"refused", func(w http.ResponseWriter) { w.WriteHeader(400); io.WriteString(w, "unknown\nservice  checkout") }, true, 0, deploys.Handle{}, "400: unknown service checkout"},
 		{"unauthorized", func(w http.ResponseWriter) { w.WriteHeader(401) }, true, 0, deploys.Handle{}, "401"},
@@ -216,7 +216,7 @@ func TestParseCallback(t *testing.T) {
 
 // FuzzParseCallback: any body is a callback or an error, never a panic.
 func FuzzParseCallback(f *testing.F) {
-	f.Add([]byte(`{"key": "inc-42/rollback-1", "service": "checkout", "status": "running", "url": "https://a.example.com", "id": "x"}`))
+	f.Add([]byte(`{"key": "warroom-rollback-1", "service": "checkout", "status": "running", "url": "https://a.example.com", "id": "x"}`))
 	f.Add([]byte(`{"key": "k", "service": "s", "status": "cancelled", "message": "stopped"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		service, key, p, err := deploywebhook.ParseCallback(body)

@@ -40,6 +40,19 @@ func scanDeploy(sc interface{ Scan(...any) error }) (deploys.Deploy, error) {
 	return d, err
 }
 
+// FindDeploy reads the deploy with source and externalID, or nil.
+func (t *txn) FindDeploy(ctx context.Context, source deploys.Source, externalID string) (*deploys.Deploy, error) {
+	d, err := scanDeploy(t.db().QueryRowContext(ctx, `SELECT `+deployColumns+` FROM deploys
+		WHERE source = ? AND external_id = ?`, string(source), externalID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading deploy %s/%s: %w", source, externalID, err)
+	}
+	return &d, nil
+}
+
 // SaveDeploy stores d by its source and external ID and sets d.ID; it
 // returns the deploy as it was before, or nil for a new one.
 func (t *txn) SaveDeploy(ctx context.Context, d *deploys.Deploy) (*deploys.Deploy, error) {
@@ -115,8 +128,8 @@ func (s *Store) Deploys(ctx context.Context, service string, limit int) ([]deplo
 	return out, rows.Err()
 }
 
-const rollbackColumns = `id, key, incident_id, service, mechanism, from_deploy, to_deploy, state, handle, message, url,
-	proposed_by, confirmed_by, proposed_at, confirmed_at, started_at, finished_at, updated_at, version`
+const rollbackColumns = `id, key, propose_key, incident_id, service, mechanism, from_deploy, to_deploy, state, handle, message, url,
+	proposed_by, proposed_lead, confirmed_by, proposed_at, confirmed_at, started_at, finished_at, updated_at, version`
 
 // rollbackJSON is how a rollback's deploys and handle are stored.
 type rollbackJSON struct {
@@ -144,16 +157,16 @@ func scanRollback(sc interface{ Scan(...any) error }) (*deploys.Rollback, error)
 		r                                                        deploys.Rollback
 		j                                                        rollbackJSON
 		inc                                                      int64
-		mech, state, by, confirmedBy                             string
+		mech, state, by, lead, confirmedBy                       string
 		proposed, confirmed, started, finished, updated, version int64
 	)
-	err := sc.Scan(&r.ID, &r.Key, &inc, &r.Service, &mech, &j.from, &j.to, &state, &j.handle, &r.Message, &r.URL,
-		&by, &confirmedBy, &proposed, &confirmed, &started, &finished, &updated, &version)
+	err := sc.Scan(&r.ID, &r.Key, &r.ProposeKey, &inc, &r.Service, &mech, &j.from, &j.to, &state, &j.handle, &r.Message, &r.URL,
+		&by, &lead, &confirmedBy, &proposed, &confirmed, &started, &finished, &updated, &version)
 	if err != nil {
 		return nil, err
 	}
 	r.Incident, r.Mechanism, r.State = incidents.ID(inc), deploys.Mechanism(mech), deploys.RollbackState(state)
-	r.ProposedBy, r.ConfirmedBy = incidents.Actor(by), incidents.Actor(confirmedBy)
+	r.ProposedBy, r.ProposedLead, r.ConfirmedBy = incidents.Actor(by), lead, incidents.Actor(confirmedBy)
 	r.ProposedAt, r.ConfirmedAt, r.StartedAt = fromMS(proposed), fromMS(confirmed), fromMS(started)
 	r.FinishedAt, r.UpdatedAt, r.Version = fromMS(finished), fromMS(updated), version
 	for _, f := range []struct {
@@ -195,17 +208,17 @@ func (t *txn) InsertRollback(ctx context.Context, r *deploys.Rollback, key strin
 	}
 	err = t.db().QueryRowContext(ctx, `
 		INSERT INTO rollbacks (key, propose_key, incident_id, service, mechanism, from_deploy, to_deploy, state, handle,
-			message, url, proposed_by, confirmed_by, proposed_at, confirmed_at, started_at, finished_at, updated_at,
-			version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+			message, url, proposed_by, proposed_lead, confirmed_by, proposed_at, confirmed_at, started_at, finished_at,
+			updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		RETURNING id`,
 		r.Key, key, int64(r.Incident), r.Service, string(r.Mechanism), j.from, j.to, string(r.State), j.handle,
-		r.Message, r.URL, string(r.ProposedBy), string(r.ConfirmedBy), ms(r.ProposedAt), ms(r.ConfirmedAt),
+		r.Message, r.URL, string(r.ProposedBy), r.ProposedLead, string(r.ConfirmedBy), ms(r.ProposedAt), ms(r.ConfirmedAt),
 		ms(r.StartedAt), ms(r.FinishedAt), ms(r.UpdatedAt)).Scan(&r.ID)
 	if err != nil {
 		return nil, false, fmt.Errorf("storing rollback: %w", err)
 	}
-	r.Version = 1
+	r.ProposeKey, r.Version = key, 1
 	return r, false, nil
 }
 
@@ -253,16 +266,33 @@ func (s *Store) Rollback(ctx context.Context, id int64) (*deploys.Rollback, erro
 
 // Rollbacks lists an incident's rollbacks, oldest first.
 func (s *Store) Rollbacks(ctx context.Context, inc incidents.ID) ([]*deploys.Rollback, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+rollbackColumns+` FROM rollbacks WHERE incident_id = ? ORDER BY id`, int64(inc))
+	return listRollbacks(ctx, s.read(), "of "+inc.String(), `WHERE incident_id = ? ORDER BY id`, int64(inc))
+}
+
+// ServiceRollbacks lists a service's rollbacks, newest first, at most
+// limit.
+func (s *Store) ServiceRollbacks(ctx context.Context, service string, limit int) ([]*deploys.Rollback, error) {
+	return listRollbacks(ctx, s.read(), "of "+service, `WHERE service = ? ORDER BY id DESC LIMIT ?`, service, limit)
+}
+
+// ActiveRollbacks lists the service's rollbacks that are proposed,
+// confirmed or running, oldest first.
+func (t *txn) ActiveRollbacks(ctx context.Context, service string) ([]*deploys.Rollback, error) {
+	return listRollbacks(ctx, t.db(), "of "+service, `WHERE service = ? AND state IN (?, ?, ?) ORDER BY id`, service,
+		string(deploys.RollbackProposed), string(deploys.RollbackConfirmed), string(deploys.RollbackRunning))
+}
+
+func listRollbacks(ctx context.Context, q execer, what, where string, args ...any) ([]*deploys.Rollback, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+rollbackColumns+` FROM rollbacks `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("listing rollbacks of %s: %w", inc, err)
+		return nil, fmt.Errorf("listing rollbacks %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []*deploys.Rollback
 	for rows.Next() {
 		r, err := scanRollback(rows)
 		if err != nil {
-			return nil, fmt.Errorf("listing rollbacks of %s: %w", inc, err)
+			return nil, fmt.Errorf("listing rollbacks %s: %w", what, err)
 		}
 		out = append(out, r)
 	}
@@ -294,12 +324,22 @@ func (t *txn) DeleteManualFreeze(ctx context.Context, service string) (bool, err
 
 // ManualFreeze returns the service's manual freeze, or nil.
 func (s *Store) ManualFreeze(ctx context.Context, service string) (*deploys.ManualFreeze, error) {
+	return manualFreeze(ctx, s.read(), service)
+}
+
+// ManualFreeze returns the service's manual freeze in the transaction, or
+// nil.
+func (t *txn) ManualFreeze(ctx context.Context, service string) (*deploys.ManualFreeze, error) {
+	return manualFreeze(ctx, t.db(), service)
+}
+
+func manualFreeze(ctx context.Context, q execer, service string) (*deploys.ManualFreeze, error) {
 	var (
 		f      = deploys.ManualFreeze{Service: service}
 		by     string
 		frozen int64
 	)
-	err := s.read().QueryRowContext(ctx, `SELECT frozen_by, reason, frozen_at FROM deploy_freezes WHERE service = ?`,
+	err := q.QueryRowContext(ctx, `SELECT frozen_by, reason, frozen_at FROM deploy_freezes WHERE service = ?`,
 		service).Scan(&by, &f.Reason, &frozen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
