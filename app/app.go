@@ -23,6 +23,7 @@ import (
 	"github.com/warroomhq/warroom/digest"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/integrations/alerthooks"
+	"github.com/warroomhq/warroom/integrations/github"
 	"github.com/warroomhq/warroom/jobs"
 	"github.com/warroomhq/warroom/jobs/runner"
 	"github.com/warroomhq/warroom/oncall"
@@ -63,8 +64,11 @@ type App struct {
 	Postmortems *postmortem.Drafter
 	// Publisher proposes drafts as pull requests, through the queue.
 	Publisher *postmortem.Publisher
-	Queue     *runner.Queue
-	Server    *server.Server
+	// GitHub is the one GitHub client (postmortems, deploys, rollbacks),
+	// or nil without github.token.
+	GitHub *github.Client
+	Queue  *runner.Queue
+	Server *server.Server
 	// Bot is the Slack adapter, or nil when no bot token is configured.
 	Bot *bot.Bot
 	// OnCall answers who is on call, from the schedules and the overrides.
@@ -109,6 +113,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Postmortems = &postmortem.Drafter{Source: st, Templates: tmpl, Location: cfg.Postmortem.Location, Now: opts.Now,
 		Names: cfg.SlackNames(), Items: st}
 	a.Incidents = incidents.NewService(st, incidents.WithClock(opts.Now))
+	if a.GitHub, err = newGitHub(cfg, opts); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.Queue = runner.New(st, runner.Options{
 		Workers: opts.Workers,
 		Now:     opts.Now,

@@ -28,7 +28,7 @@ func (a *App) wireDeploys(cfg *config.Config, opts Options) error {
 	sources := opts.DeploySources
 	if sources == nil {
 		var err error
-		if sources, err = configuredDeploySources(cfg, opts); err != nil {
+		if sources, err = configuredDeploySources(cfg, opts, a.GitHub); err != nil {
 			return err
 		}
 	}
@@ -103,18 +103,10 @@ func deployEnvironment(svc config.Service) string {
 }
 
 // configuredDeploySources builds the providers and rollbackers that the
-// configuration names, with one GitHub client made of github.token and
-// github.api_url. A service that needs GitHub while no token is set is
+// configuration names, with the app's GitHub client (nil without
+// github.token). A service that needs GitHub while no token is set is
 // logged and gets none: its deploys reported to Warroom are still shown.
-func configuredDeploySources(cfg *config.Config, opts Options) (DeploySources, error) {
-	var gh *github.Client
-	if cfg.GitHub.Token.IsSet() {
-		var err error
-		gh, err = github.New(cfg.GitHub.Token.Reveal(), cfg.GitHub.APIURL, &http.Client{Timeout: 30 * time.Second})
-		if err != nil {
-			return nil, fmt.Errorf("github: %w", err)
-		}
-	}
+func configuredDeploySources(cfg *config.Config, opts Options, gh *github.Client) (DeploySources, error) {
 	webhookClient := &http.Client{Timeout: 30 * time.Second}
 	return func(name string, svc config.Service) ([]deploys.Provider, deploys.Rollbacker, error) {
 		provs, err := deployconfig.Providers(gh, svc)

@@ -3,6 +3,7 @@ package app
 import (
 	"strings"
 
+	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/jobs/runner"
 	"github.com/warroomhq/warroom/paging"
@@ -21,11 +22,14 @@ func jobLanes(workers int) func(kind string) (string, int) {
 	max := max(1, workers-1)
 	return func(kind string) (string, int) {
 		switch {
+		case kind == postmortem.JobPublish, kind == postmortem.JobSync,
+			kind == deploys.JobRollbackStart, kind == deploys.JobRollbackFollow,
+			// These read the deploys from GitHub before they post: a
+			// GitHub that hangs must not hold Slack's lane.
+			kind == bot.JobDeploys, kind == bot.JobProposeRollback:
+			return "github", max
 		case strings.HasPrefix(kind, "slack."), kind == paging.JobNotifySlack, kind == paging.JobSlackWarning:
 			return "slack", max
-		case kind == postmortem.JobPublish, kind == postmortem.JobSync,
-			kind == deploys.JobRollbackStart, kind == deploys.JobRollbackFollow:
-			return "github", max
 		}
 		return "", 0
 	}

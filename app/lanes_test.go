@@ -17,6 +17,7 @@ func TestJobLanes(t *testing.T) {
 		paging.JobNotifySlack: "slack", paging.JobSlackWarning: "slack",
 		postmortem.JobPublish: "github", postmortem.JobSync: "github",
 		deploys.JobRollbackStart: "github", deploys.JobRollbackFollow: "github",
+		bot.JobDeploys: "github", bot.JobProposeRollback: "github",
 		paging.JobPagerDuty: "", paging.JobWebhook: "", paging.JobEscalate: "",
 		incidents.JobProcessAlerts: "",
 	} {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -18,16 +19,8 @@ import (
 // GitHub, asked-for drafts are still recorded with their checker findings.
 func (a *App) wirePostmortems(cfg *config.Config, opts Options) error {
 	var repo postmortem.Repository
-	if cfg.GitHub.Token.IsSet() && cfg.Postmortem.Repository != "" {
-		httpClient := opts.GitHubHTTPClient
-		if httpClient == nil {
-			httpClient = &http.Client{Timeout: 30 * time.Second}
-		}
-		gh, err := github.New(cfg.GitHub.Token.Reveal(), cfg.GitHub.APIURL, httpClient)
-		if err != nil {
-			return err
-		}
-		repo = gh
+	if a.GitHub != nil && cfg.Postmortem.Repository != "" {
+		repo = a.GitHub
 	} else if cfg.Postmortem.Repository != "" {
 		a.Logger.Warn("github.token is not set: postmortem drafts are written but not proposed as pull requests")
 	}
@@ -75,4 +68,23 @@ func (a *App) syncPostmortems(ctx context.Context, now func() time.Time) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// newGitHub is the one GitHub client of the app, made of github.token and
+// github.api_url, or nil without a token. Postmortems, deploys and
+// rollbacks share it, and so share its hold on GitHub's rate limits: a
+// Retry-After that one job is given holds back the others.
+func newGitHub(cfg *config.Config, opts Options) (*github.Client, error) {
+	if !cfg.GitHub.Token.IsSet() {
+		return nil, nil
+	}
+	httpClient := opts.GitHubHTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	gh, err := github.New(cfg.GitHub.Token.Reveal(), cfg.GitHub.APIURL, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	return gh, nil
 }

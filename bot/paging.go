@@ -272,10 +272,6 @@ func noticeReason(err error) string {
 
 // pageNotice sends one notice; see runPageNotice.
 func (b *Bot) pageNotice(ctx context.Context, j jobs.Job, n paging.SlackNotice) error {
-	var err error
-	if err != nil {
-		return err
-	}
 	if b.pager == nil {
 		return jobs.Permanent(errors.New("paging is not enabled in the Slack adapter"))
 	}

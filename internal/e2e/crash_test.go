@@ -28,9 +28,10 @@ func TestCrashMidStorm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary through a storm and a crash (about 30 s)")
 	}
-	// Steps at 0s, 6s and 12s, no repeat: the crash falls between the
-	// first and the second.
-	w := Start(t, Options{Config: Config(t, "after: 4s", "after: 6s", "after: 8s", "after: 12s", "repeat: 2", "repeat: 0")})
+	// Steps at 0s, 30s and 40s, no repeat: the crash falls between the
+	// first and the second, with room for a slow machine (the set-up before
+	// the kill waits on the wall clock for channels, a DM and a slow GitHub).
+	w := Start(t, Options{Config: Config(t, "after: 4s", "after: 30s", "after: 8s", "after: 40s", "repeat: 2", "repeat: 0")})
 	alice, bob, dave := w.Users["alice"], w.Users["bob"], w.Users["dave"]
 	start := time.Now().Add(-time.Minute)
 	search := func(name string) Alert {
@@ -170,7 +171,7 @@ func TestCrashMidStorm(t *testing.T) {
 	// body, every channel, both pull requests, the escalation's last step
 	// and no job left.
 	var incs []Incident
-	Eventually(t, 60*time.Second, "the work of the storm and the escalation is done", func() (bool, string) {
+	Eventually(t, 90*time.Second, "the work of the storm and the escalation is done", func() (bool, string) {
 		incs = w.Incidents()
 		if len(incs) != 3+len(committed) {
 			return false, fmt.Sprintf("%d incidents, want %d: %s", len(incs), 3+len(committed), summary(incs))
@@ -296,8 +297,7 @@ func TestCrashMidStorm(t *testing.T) {
 	}
 
 	// The escalation went on: steps 2 and 3 each ran once, after their
-	// deadline and within 5 s of it (or of the restart, had they fallen due
-	// while the process was down), and their people were notified once.
+	// deadline and within 10 s of it, and their people were notified once.
 	steps := map[float64]int{}
 	for _, ev := range w.Timeline(paged.ID) {
 		if ev.Kind != "page.escalated" {
@@ -315,7 +315,7 @@ func TestCrashMidStorm(t *testing.T) {
 		if due.Before(killedAt) {
 			t.Errorf("step %v was due at %s, before the kill at %s: the crash fell elsewhere than planned", step, due, killedAt)
 		}
-		if late < -time.Second || late > 5*time.Second {
+		if late < -time.Second || late > 10*time.Second {
 			t.Errorf("step %v ran %s after its deadline", step, late)
 		}
 	}

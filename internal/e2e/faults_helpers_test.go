@@ -32,8 +32,8 @@ const (
 func faultConfig(t testing.TB, replacements ...string) []byte {
 	t.Helper()
 	return Config(t, append([]string{
-		"api_url: ${WARROOM_GITHUB_API_URL}",
-		"api_url: ${WARROOM_GITHUB_API_URL}\n  webhook_secret: " + GitHubWebhookSecret,
+		"webhook_secret: ${GITHUB_WEBHOOK_SECRET}",
+		"webhook_secret: " + GitHubWebhookSecret,
 		"after: 4s", "after: 2m",
 		"after: 8s", "after: 4m",
 		"\nservices:\n",

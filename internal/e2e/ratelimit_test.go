@@ -28,7 +28,7 @@ const waitSlack = 100 * time.Millisecond
 // inFlight is how soon after a 429 a call may arrive because it was
 // already on its way, sent by another worker before the 429 reached
 // Warroom: no client can take it back.
-const inFlight = 50 * time.Millisecond
+const inFlight = 500 * time.Millisecond
 
 // checkWaited checks the arrival times of the calls after a 429 (at
 // limited): one came (nothing was dropped), and none came sooner than

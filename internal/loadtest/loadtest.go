@@ -295,14 +295,24 @@ func (r *loadRun) phase(ctx context.Context, next func() (spec, bool), end time.
 				if !ok {
 					return
 				}
+				// The body is due at its token's time: one due at or after
+				// end is not sent. (Deciding by the clock after the wait
+				// would let another sender's longer wait, on a clock that
+				// jumps, drop a body that was due in time.)
+				due := r.clk.Now()
 				if r.lim != nil {
-					now := r.clk.Now()
-					res := r.lim.ReserveN(now, 1)
-					if err := r.clk.SleepUntil(ctx, now.Add(res.DelayFrom(now))); err != nil {
+					res := r.lim.ReserveN(due, 1)
+					at := due.Add(res.DelayFrom(due))
+					if !end.IsZero() && !at.Before(end) {
+						res.CancelAt(due)
 						return
 					}
+					if err := r.clk.SleepUntil(ctx, at); err != nil {
+						return
+					}
+					due = at
 				}
-				if !end.IsZero() && !r.clk.Now().Before(end) {
+				if !end.IsZero() && !due.Before(end) {
 					return
 				}
 				r.send(ctx, s, st)
