@@ -41,6 +41,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/warroomhq/warroom/internal/fakefault"
 )
 
 // Path is where the fake serves the Events API.
@@ -121,25 +123,9 @@ type Event struct {
 // or a fault with Apply hid that it did).
 func (e Event) Accepted() bool { return e.applied }
 
-// Fault is an answer the fake gives instead of its own.
-type Fault struct {
-	// Status is the status to answer, such as 429 or 500; zero with Hang.
-	Status int
-	// RetryAfter is sent as the Retry-After header when set ("30", or an
-	// HTTP date).
-	RetryAfter string
-	// Body is the answer's body; empty means a PagerDuty-style JSON error.
-	Body string
-	// Hang holds the answer until the client gives up (its context ends,
-	// or its timeout) or the fake is closed.
-	Hang bool
-	// Apply makes the event take effect before the fault is answered.
-	Apply bool
-	// Arrived, when set, is sent to (without blocking) when the fault is
-	// being served, so that a test can cancel a hung call at the right
-	// moment.
-	Arrived chan<- struct{}
-}
+// Fault is an answer the fake gives instead of its own (shared with the
+// other fakes, package fakefault).
+type Fault = fakefault.Fault
 
 // A Fake is a fake PagerDuty Events API v2 on a local httptest.Server.
 type Fake struct {
@@ -150,14 +136,9 @@ type Fake struct {
 	mu     sync.Mutex
 	events []Event
 	alerts map[string][]*Alert // by dedup key, oldest first
-	faults []pendingFault
+	faults fakefault.Queue
 	seq    int
 	closed bool
-}
-
-type pendingFault struct {
-	n     int
-	fault Fault
 }
 
 // Option configures a Fake.
@@ -203,7 +184,7 @@ func (f *Fake) FailNext(n int, fault Fault) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.faults = append(f.faults, pendingFault{n: n, fault: fault})
+	f.faults.Push(n, fault)
 }
 
 // Events returns every request received so far, in order.
@@ -323,7 +304,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f.mu.Lock()
-	ft, faulted := f.nextFault()
+	ft, faulted := f.faults.Next()
 	if faulted && !ft.Apply {
 		// The event never reached PagerDuty: record it, change nothing.
 		ev = f.decode(ev)
@@ -354,51 +335,14 @@ func (f *Fake) record(ev Event, status int) {
 	f.events = append(f.events, ev)
 }
 
-// nextFault takes the next queued fault. Caller holds mu.
-func (f *Fake) nextFault() (Fault, bool) {
-	if len(f.faults) == 0 {
-		return Fault{}, false
-	}
-	p := &f.faults[0]
-	ft := p.fault
-	if p.n--; p.n == 0 {
-		f.faults = f.faults[1:]
-	}
-	return ft, true
-}
-
 func (f *Fake) answerFault(w http.ResponseWriter, r *http.Request, ft Fault) {
-	if ft.Arrived != nil {
-		select {
-		case ft.Arrived <- struct{}{}:
-		default:
+	fakefault.Serve(w, r, ft, f.done, func(w http.ResponseWriter, status int) {
+		if status == http.StatusTooManyRequests {
+			writeJSON(w, status, answer{Status: "throttle event", Message: "Requests for this service are arriving too quickly. Please retry later."})
+			return
 		}
-	}
-	if ft.Hang {
-		select {
-		case <-r.Context().Done():
-		case <-f.done:
-		}
-		if ft.Status == 0 {
-			// Nobody is listening any more; drop the connection.
-			panic(http.ErrAbortHandler)
-		}
-	}
-	if ft.RetryAfter != "" {
-		w.Header().Set("Retry-After", ft.RetryAfter)
-	}
-	if ft.Body != "" {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(ft.Status)
-		io.WriteString(w, ft.Body)
-		return
-	}
-	switch {
-	case ft.Status == http.StatusTooManyRequests:
-		writeJSON(w, ft.Status, answer{Status: "throttle event", Message: "Requests for this service are arriving too quickly. Please retry later."})
-	default:
-		writeJSON(w, ft.Status, answer{Status: "error", Message: http.StatusText(ft.Status)})
-	}
+		writeJSON(w, status, answer{Status: "error", Message: http.StatusText(status)})
+	})
 }
 
 // decode reads what it can of ev's body into ev. Caller holds mu.

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/warroomhq/warroom/integrations/webhook"
+	"github.com/warroomhq/warroom/internal/fakefault"
 )
 
 // Path is where the fake receives deliveries; any other path is 404.
@@ -86,22 +87,9 @@ type Delivery struct {
 // *webhook.PagePayload.
 func (d Delivery) Decode(v any) error { return json.Unmarshal(d.Body, v) }
 
-// Fault is an answer the fake gives instead of its own.
-type Fault struct {
-	// Status is the status to answer, such as 429, 500 or 503.
-	Status int
-	// RetryAfter is sent as the Retry-After header when set.
-	RetryAfter string
-	// Body is the answer's body; empty means a short JSON error.
-	Body string
-	// Hang holds the answer until the sender gives up or the fake closes.
-	Hang bool
-	// Apply processes the delivery before the fault is answered.
-	Apply bool
-	// Arrived, when set, is sent to (without blocking) when the fault is
-	// being served.
-	Arrived chan<- struct{}
-}
+// Fault is an answer the fake gives instead of its own (shared with the
+// other fakes, package fakefault).
+type Fault = fakefault.Fault
 
 // A Fake is a webhook receiver on a local httptest.Server.
 type Fake struct {
@@ -114,13 +102,8 @@ type Fake struct {
 	requests   []Request
 	deliveries []*Delivery
 	byID       map[string]*Delivery
-	faults     []pendingFault
+	faults     fakefault.Queue
 	closed     bool
-}
-
-type pendingFault struct {
-	n     int
-	fault Fault
 }
 
 // Option configures a Fake.
@@ -173,7 +156,7 @@ func (f *Fake) FailNext(n int, fault Fault) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.faults = append(f.faults, pendingFault{n: n, fault: fault})
+	f.faults.Push(n, fault)
 }
 
 // Requests returns every request received, in order.
@@ -249,7 +232,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 
 	f.mu.Lock()
 	req.At = f.now()
-	ft, faulted := f.nextFault()
+	ft, faulted := f.faults.Next()
 	var status int
 	var msg string
 	if !faulted || ft.Apply {
@@ -307,44 +290,10 @@ func (f *Fake) receive(r *http.Request, req *Request) (int, string) {
 	return http.StatusOK, "ok"
 }
 
-// nextFault takes the next queued fault. Caller holds mu.
-func (f *Fake) nextFault() (Fault, bool) {
-	if len(f.faults) == 0 {
-		return Fault{}, false
-	}
-	p := &f.faults[0]
-	ft := p.fault
-	if p.n--; p.n == 0 {
-		f.faults = f.faults[1:]
-	}
-	return ft, true
-}
-
 func (f *Fake) answerFault(w http.ResponseWriter, r *http.Request, ft Fault) {
-	if ft.Arrived != nil {
-		select {
-		case ft.Arrived <- struct{}{}:
-		default:
-		}
-	}
-	if ft.Hang {
-		select {
-		case <-r.Context().Done():
-		case <-f.done:
-		}
-		if ft.Status == 0 {
-			panic(http.ErrAbortHandler) // drop the connection
-		}
-	}
-	if ft.RetryAfter != "" {
-		w.Header().Set("Retry-After", ft.RetryAfter)
-	}
-	if ft.Body != "" {
-		w.WriteHeader(ft.Status)
-		io.WriteString(w, ft.Body)
-		return
-	}
-	writeJSON(w, ft.Status, http.StatusText(ft.Status))
+	fakefault.Serve(w, r, ft, f.done, func(w http.ResponseWriter, status int) {
+		writeJSON(w, status, http.StatusText(status))
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, msg string) {
