@@ -592,28 +592,7 @@ func (s *Service) liveChanged(ctx context.Context, r *Rollback, attempt int) (st
 // endStart fails a confirmed rollback that Warroom decided not to start,
 // saying why (text).
 func (s *Service) endStart(ctx context.Context, r *Rollback, text string) error {
-	ended := false
-	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
-		r, err := tx.Rollback(ctx, r.ID)
-		if err != nil || !startable(r) {
-			return err
-		}
-		now := s.now()
-		r.State, r.FinishedAt, r.UpdatedAt, r.Message = RollbackFailed, now, now, text
-		if err := tx.UpdateRollback(ctx, r); err != nil {
-			return err
-		}
-		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackFailed, text))
-		ended = err == nil
-		return err
-	})
-	if err == nil {
-		s.opts.Notify()
-	}
-	if ended {
-		s.opts.OnOutcome(r.Mechanism, RollbackFailed)
-	}
-	return err
+	return s.end(ctx, r.ID, startable, RollbackFailed, EventRollbackFailed, func(*Rollback) (string, string) { return text, text })
 }
 
 // startable reports whether r waits for its start: confirmed, or running
@@ -649,35 +628,15 @@ func (s *Service) failStart(ctx context.Context, r *Rollback, cause error) error
 	s.opts.Logger.Error("starting a rollback failed", "rollback", r.ID, "incident", r.Incident, "service", r.Service,
 		"mechanism", r.Mechanism, "error", cause)
 	mayHaveStarted := !jobs.IsPermanent(cause)
-	ended := false
-	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
-		r, err := tx.Rollback(ctx, r.ID)
-		if err != nil || !startable(r) {
-			return err
-		}
-		now := s.now()
-		r.State, r.FinishedAt, r.UpdatedAt = RollbackFailed, now, now
-		r.Message = fmt.Sprintf("Warroom could not start it through %s: %v", r.Mechanism, cause)
-		if err := tx.UpdateRollback(ctx, r); err != nil {
-			return err
-		}
-		text := fmt.Sprintf("Rollback of %s to %s failed to start. %s. Nothing was rolled back; check services.%s.rollback in warroom.yaml and Warroom's log (job %s:%d).",
-			r.Service, DeployLabel(r.To), r.Message, r.Service, JobRollbackStart, r.ID)
+	return s.end(ctx, r.ID, startable, RollbackFailed, EventRollbackFailed, func(r *Rollback) (string, string) {
+		msg := fmt.Sprintf("Warroom could not start it through %s: %v", r.Mechanism, cause)
 		if mayHaveStarted {
-			text = fmt.Sprintf("Rollback of %s to %s may not have started: %s. The last attempt's answer was lost, so it may have started anyway: check %s (look for %s) before rolling back again, and Warroom's log (job %s:%d).",
-				r.Service, DeployLabel(r.To), r.Message, where(r), r.Key, JobRollbackStart, r.ID)
+			return msg, fmt.Sprintf("Rollback of %s to %s may not have started: %s. The last attempt's answer was lost, so it may have started anyway: check %s (look for %s) before rolling back again, and Warroom's log (job %s:%d).",
+				r.Service, DeployLabel(r.To), msg, where(r), r.Key, JobRollbackStart, r.ID)
 		}
-		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackFailed, text))
-		ended = err == nil
-		return err
+		return msg, fmt.Sprintf("Rollback of %s to %s failed to start. %s. Nothing was rolled back; check services.%s.rollback in warroom.yaml and Warroom's log (job %s:%d).",
+			r.Service, DeployLabel(r.To), msg, r.Service, JobRollbackStart, r.ID)
 	})
-	if err == nil {
-		s.opts.Notify()
-	}
-	if ended {
-		s.opts.OnOutcome(r.Mechanism, RollbackFailed)
-	}
-	return err
 }
 
 // HandleFollow runs JobRollbackFollow: it asks the rollback's progress,
@@ -740,31 +699,47 @@ func (s *Service) HandleFollow(ctx context.Context, j jobs.Job) error {
 // giveUp stops following a running rollback: its state becomes unknown,
 // and the message says where to look for how it ended.
 func (s *Service) giveUp(ctx context.Context, r *Rollback, why string) error {
-	ended := false
+	running := func(r *Rollback) bool { return r.State == RollbackRunning }
+	return s.end(ctx, r.ID, running, RollbackUnknown, EventRollbackUnknown, func(r *Rollback) (string, string) {
+		return fmt.Sprintf("Warroom stopped following it: %s. Look at %s to see how it ended.", why, where(r)),
+			fmt.Sprintf("Warroom stopped following the rollback of %s to %s: %s. Whether it worked is unknown; look at %s to see how it ended.",
+				r.Service, DeployLabel(r.To), why, where(r))
+	})
+}
+
+// end moves rollback id, while from holds for it, to the final state with
+// the message and timeline text that describe writes (given the rollback as
+// stored), in one transaction with its event; then it wakes the queue and
+// counts the outcome. A rollback that moved on meanwhile is left alone.
+func (s *Service) end(ctx context.Context, id int64, from func(*Rollback) bool, state RollbackState, kind incidents.EventKind,
+	describe func(r *Rollback) (message, text string)) error {
+	var ended *Rollback
 	err := s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
-		r, err := tx.Rollback(ctx, r.ID)
-		if err != nil || r.State != RollbackRunning {
+		r, err := tx.Rollback(ctx, id)
+		if err != nil || !from(r) {
 			return err
 		}
 		now := s.now()
-		r.State, r.FinishedAt, r.UpdatedAt = RollbackUnknown, now, now
-		r.Message = fmt.Sprintf("Warroom stopped following it: %s. Look at %s to see how it ended.", why, where(r))
+		r.State, r.FinishedAt, r.UpdatedAt = state, now, now
+		var text string
+		r.Message, text = describe(r)
 		if err := tx.UpdateRollback(ctx, r); err != nil {
 			return err
 		}
-		text := fmt.Sprintf("Warroom stopped following the rollback of %s to %s: %s. Whether it worked is unknown; look at %s to see how it ended.",
-			r.Service, DeployLabel(r.To), why, where(r))
-		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, EventRollbackUnknown, text))
-		ended = err == nil
-		return err
+		if _, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, s.rollbackEvent(r, kind, text)); err != nil {
+			return err
+		}
+		ended = r
+		return nil
 	})
-	if err == nil {
-		s.opts.Notify()
+	if err != nil {
+		return err
 	}
-	if ended {
-		s.opts.OnOutcome(r.Mechanism, RollbackUnknown)
+	s.opts.Notify()
+	if ended != nil {
+		s.opts.OnOutcome(ended.Mechanism, state)
 	}
-	return err
+	return nil
 }
 
 // where says where to look at a rollback.
