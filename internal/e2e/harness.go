@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +22,7 @@ import (
 	"github.com/warroomhq/warroom/examples"
 	"github.com/warroomhq/warroom/internal/githubfake"
 	"github.com/warroomhq/warroom/internal/pagerdutyfake"
+	"github.com/warroomhq/warroom/internal/sandbox"
 	"github.com/warroomhq/warroom/internal/slackfake"
 	"github.com/warroomhq/warroom/internal/webhookfake"
 )
@@ -199,55 +201,9 @@ func Start(t testing.TB, opts Options) *Warroom {
 }
 
 // populate gives the fakes the people, channels and repositories the
-// config names.
+// config names, as the in-process sandbox does.
 func (w *Warroom) populate() {
-	names := make([]string, 0, len(w.Cfg.People))
-	for name := range w.Cfg.People {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		p := w.Cfg.People[name]
-		id := p.Slack
-		if id == "" {
-			id = "U0" + strings.ToUpper(name)
-		}
-		email := p.Email
-		if email == "" {
-			email = name + "@example.com"
-		}
-		w.Slack.AddUser(slackfake.User{ID: id, Name: name, RealName: strings.ToUpper(name[:1]) + name[1:], Email: email})
-		w.Users[name] = id
-	}
-	channels := []string{w.Cfg.Slack.AnnounceChannel, w.Cfg.Digest.Channel}
-	repos := []string{w.Cfg.Postmortem.Repository}
-	for _, svc := range w.Cfg.Services {
-		channels = append(channels, svc.Channel)
-		repos = append(repos, svc.Repository)
-	}
-	for _, p := range w.Cfg.EscalationPolicies {
-		for _, s := range p.Steps {
-			for _, n := range s.Notify {
-				if ch, ok := strings.CutPrefix(n, "channel:"); ok {
-					channels = append(channels, ch)
-				}
-			}
-		}
-	}
-	slices.Sort(channels)
-	for _, ch := range slices.Compact(channels) {
-		if name, ok := strings.CutPrefix(ch, "#"); ok {
-			if _, exists := w.Slack.Channel(name); !exists {
-				w.Slack.AddChannel(name)
-			}
-		}
-	}
-	slices.Sort(repos)
-	for _, r := range slices.Compact(repos) {
-		if r != "" {
-			w.GitHub.AddRepo(r, "main", map[string]string{"README.md": "# " + r + "\n"})
-		}
-	}
+	maps.Copy(w.Users, sandbox.Populate(w.Cfg, w.Slack, w.GitHub))
 }
 
 // environ is the process's environment: PATH, HOME and TMPDIR from the

@@ -11,10 +11,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,16 +152,22 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 	return s, nil
 }
 
-// populate gives the fake workspace the people and channels the config
-// names: every person becomes a user (people known only by email get an
-// ID made from their name), and every channel named with '#' exists.
+// populate gives the fakes what the config names; see Populate.
 func (s *Sandbox) populate(cfg *config.Config) {
-	names := make([]string, 0, len(cfg.People))
-	for name := range cfg.People {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	maps.Copy(s.Users, Populate(cfg, s.Slack, s.GitHub))
+}
+
+// Populate gives the Slack and GitHub fakes the people, channels and
+// repositories that cfg names, and returns each person's Slack user ID.
+// Every person becomes a user (people known only by email get an ID made
+// from their name, people without an email one at example.com); every
+// channel named with '#' exists (the announcement and digest channels,
+// then the services', then those escalation policies notify, in that
+// order, so that their IDs are the same on every run); and every
+// repository (postmortems', services') exists with a README on main.
+func Populate(cfg *config.Config, sl *slackfake.Fake, gh *githubfake.Fake) map[string]string {
+	users := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(cfg.People)) {
 		p := cfg.People[name]
 		id := p.Slack
 		if id == "" {
@@ -170,35 +177,40 @@ func (s *Sandbox) populate(cfg *config.Config) {
 		if email == "" {
 			email = name + "@example.com"
 		}
-		s.Slack.AddUser(slackfake.User{ID: id, Name: name, RealName: strings.ToUpper(name[:1]) + name[1:], Email: email})
-		s.Users[name] = id
+		sl.AddUser(slackfake.User{ID: id, Name: name, RealName: strings.ToUpper(name[:1]) + name[1:], Email: email})
+		users[name] = id
 	}
 	channels := []string{cfg.Slack.AnnounceChannel, cfg.Digest.Channel}
-	svcs := make([]string, 0, len(cfg.Services))
-	for name := range cfg.Services {
-		svcs = append(svcs, name)
-	}
-	sort.Strings(svcs)
-	for _, name := range svcs {
+	repos := []string{cfg.Postmortem.Repository}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Services)) {
 		channels = append(channels, cfg.Services[name].Channel)
+		repos = append(repos, cfg.Services[name].Repository)
 	}
-	repos := map[string]bool{cfg.Postmortem.Repository: true}
-	for _, name := range svcs {
-		repos[cfg.Services[name].Repository] = true
+	var notified []string
+	for _, p := range cfg.EscalationPolicies {
+		for _, st := range p.Steps {
+			for _, n := range st.Notify {
+				if ch, ok := strings.CutPrefix(n, "channel:"); ok {
+					notified = append(notified, ch)
+				}
+			}
+		}
 	}
-	for r := range repos {
+	slices.Sort(notified)
+	for _, ch := range append(channels, notified...) {
+		if name, ok := strings.CutPrefix(ch, "#"); ok {
+			if _, exists := sl.Channel(name); !exists {
+				sl.AddChannel(name)
+			}
+		}
+	}
+	slices.Sort(repos)
+	for _, r := range slices.Compact(repos) {
 		if r != "" {
-			s.GitHub.AddRepo(r, "main", map[string]string{"README.md": "# " + r + "\n"})
+			gh.AddRepo(r, "main", map[string]string{"README.md": "# " + r + "\n"})
 		}
 	}
-	seen := map[string]bool{}
-	for _, ch := range channels {
-		name, ok := strings.CutPrefix(ch, "#")
-		if ok && !seen[name] {
-			seen[name] = true
-			s.Slack.AddChannel(name)
-		}
-	}
+	return users
 }
 
 // Run runs every pending job, moving the clock forward to each retry or
