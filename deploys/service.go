@@ -325,7 +325,7 @@ func (s *Service) RecordDeploy(ctx context.Context, d Deploy) (Deploy, error) {
 			if last.Before(inc.DetectedAt) {
 				continue // over before the incident began
 			}
-			if _, err := s.opts.Incidents.RecordTx(ctx, tx, inc.ID, actorOf(d), deployEvent(d)); err != nil {
+			if _, err := s.opts.Incidents.RecordTx(ctx, tx, inc.ID, DeployActor(d), deployEvent(d)); err != nil {
 				return err
 			}
 			queued = true
@@ -339,13 +339,6 @@ func (s *Service) RecordDeploy(ctx context.Context, d Deploy) (Deploy, error) {
 		s.opts.Notify()
 	}
 	return d, nil
-}
-
-func actorOf(d Deploy) incidents.Actor {
-	if d.Creator != "" {
-		return incidents.Actor(string(d.Source) + ":" + d.Creator)
-	}
-	return incidents.Actor(d.Source)
 }
 
 // DeployLabel names a deploy for people: "v1.4.2 (abc1234)".
@@ -371,16 +364,7 @@ func ShortSHA(sha string) string {
 }
 
 func deployEvent(d Deploy) incidents.Event {
-	what := "Deploy"
-	if d.Rollback {
-		what = "Rollback deploy"
-	}
-	text := fmt.Sprintf("%s of %s %s", what, d.Service, DeployLabel(d))
-	if d.Environment != "" {
-		text += " to " + d.Environment
-	}
-	text += ": " + string(d.Status)
-	return incidents.Event{Kind: EventDeploy, Text: text, Data: map[string]any{
+	return incidents.Event{Kind: EventDeploy, Text: DeployText(d), Data: map[string]any{
 		"deploy_id": d.ID, "service": d.Service, "environment": d.Environment, "source": string(d.Source),
 		"ref": d.Ref, "sha": d.SHA, "status": string(d.Status), "url": d.URL, "rollback": d.Rollback,
 	}}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/templates"
 )
@@ -32,6 +33,10 @@ type DraftOptions struct {
 	Names map[string]string
 	// IssueLinks maps an action item's text to the issue filed for it.
 	IssueLinks map[string]string
+	// DeploysBefore are stored deploys of the incident's services that
+	// finished before its detection (Drafter reads them with
+	// Source.DeploysBefore); the draft lists those DeployWindow says.
+	DeploysBefore []deploys.Deploy
 }
 
 // name is how the draft shows an actor or role holder: "slack:U01ALICE"
@@ -85,10 +90,12 @@ type Draft struct {
 	// Alerts are the incident's alerts, by first firing, then name and
 	// labels.
 	Alerts []Alert
-	// Deploys are the events of kind "deploy" (package deploys: a deploy
-	// of the service during the incident) or whose kind starts with
-	// "deploy." or "rollback.".
-	Deploys []Entry
+	// Deploys are, in the order they happened, the deploys of the
+	// incident's services that finished shortly before detection (see
+	// DeployWindow), and the events of kind "deploy" (package deploys: a
+	// deploy of the service during the incident) or whose kind starts
+	// with "deploy." or "rollback.".
+	Deploys []DeployEntry
 	// ActionItems are notes that start with "TODO:" or "action:", with
 	// the prefix removed from Text.
 	ActionItems []Entry
@@ -188,13 +195,10 @@ func NewDraft(inc *incidents.Incident, events []incidents.Event, alerts []incide
 		Written:  now.UTC(),
 		Zone:     loc.String(),
 		Location: loc,
-		Detected: inc.DetectedAt,
+		Detected: detectedAt(inc),
 		Duration: inc.Duration(now),
 		Lead:     opts.name(inc.Roles[incidents.RoleLead]),
 		Comms:    opts.name(inc.Roles[incidents.RoleComms]),
-	}
-	if d.Detected.IsZero() {
-		d.Detected = inc.DeclaredAt
 	}
 	d.keyTimes()
 	for role, person := range inc.Roles {
@@ -208,7 +212,17 @@ func NewDraft(inc *incidents.Incident, events []incidents.Event, alerts []incide
 		d.Written = d.Timeline[len(d.Timeline)-1].At.UTC()
 	}
 	d.alerts(alerts)
+	d.addDeploysBefore(opts.DeploysBefore, opts)
 	return d
+}
+
+// detectedAt is when inc started: its detection, or its declaration when
+// it has no detection time.
+func detectedAt(inc *incidents.Incident) time.Time {
+	if inc.DetectedAt.IsZero() {
+		return inc.DeclaredAt
+	}
+	return inc.DetectedAt
 }
 
 func (d *Draft) keyTimes() {
@@ -295,11 +309,7 @@ func (d *Draft) timeline(events []incidents.Event, opts DraftOptions) {
 		}
 		kind := string(ev.Kind)
 		if kind == "deploy" || strings.HasPrefix(kind, "deploy.") || strings.HasPrefix(kind, "rollback.") {
-			de := e
-			if u, ok := ev.Data["url"].(string); ok && de.Link == "" {
-				de.Link = u // the deploy's or rollback's run, deployment or log
-			}
-			d.Deploys = append(d.Deploys, de)
+			d.Deploys = append(d.Deploys, d.deployEntry(e, ev))
 		}
 		if text, ok := actionItem(ev); ok {
 			a := e
@@ -325,13 +335,27 @@ func actionItem(ev *incidents.Event) (string, bool) {
 	return "", false
 }
 
-func (d *Draft) alerts(alerts []incidents.StoredAlert) {
-	services := map[string]bool{}
-	if s := d.Incident.Service; s != "" {
-		services[s] = true
-		d.Services = append(d.Services, s)
+// draftServices are inc's service, then the other services of its
+// alerts, by name.
+func draftServices(inc *incidents.Incident, alerts []incidents.StoredAlert) []string {
+	var out, more []string
+	seen := map[string]bool{}
+	if s := inc.Service; s != "" {
+		seen[s] = true
+		out = append(out, s)
 	}
-	var more []string
+	for i := range alerts {
+		if s := alerts[i].Service; s != "" && !seen[s] {
+			seen[s] = true
+			more = append(more, s)
+		}
+	}
+	slices.Sort(more)
+	return append(out, more...)
+}
+
+func (d *Draft) alerts(alerts []incidents.StoredAlert) {
+	d.Services = draftServices(d.Incident, alerts)
 	d.Alerts = make([]Alert, 0, len(alerts))
 	for i := range alerts {
 		a := &alerts[i]
@@ -357,16 +381,10 @@ func (d *Draft) alerts(alerts []incidents.StoredAlert) {
 			row.Last = a.LastSeen
 		}
 		d.Alerts = append(d.Alerts, row)
-		if a.Service != "" && !services[a.Service] {
-			services[a.Service] = true
-			more = append(more, a.Service)
-		}
 	}
 	slices.SortStableFunc(d.Alerts, func(a, b Alert) int {
 		return cmp.Or(a.First.Compare(b.First), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Labels, b.Labels))
 	})
-	slices.Sort(more)
-	d.Services = append(d.Services, more...)
 }
 
 // labelSummary is "k=v, k=v" for labels other than alertname, by name, at

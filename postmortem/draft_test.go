@@ -12,6 +12,7 @@ import (
 	"time"
 	_ "time/tzdata" // Europe/Berlin wherever the tests run
 
+	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/internal/golden"
 	"github.com/warroomhq/warroom/postmortem"
@@ -138,6 +139,27 @@ func realistic() (*incidents.Incident, []incidents.Event, []incidents.StoredAler
 	return inc, events, alerts
 }
 
+// realisticDeploys are stored deploys as Drafter reads them for the
+// realistic incident (detected at 14:00:30): the config change 12m before,
+// a deploy of payments (an alert's service) that morning, an older deploy
+// of checkout past the window, and a deploy of another service.
+func realisticDeploys() []deploys.Deploy {
+	return []deploys.Deploy{
+		{ID: 7, Service: "checkout", Environment: "production", Source: deploys.SourceGitHubDeployments, ExternalID: "2031",
+			Ref: "v2.31", SHA: "c0ffee1234567890abcdef1234567890abcdef12", Status: deploys.StatusSuccess, Creator: "octocat",
+			Description: "payments-api config cache: new TTL per region | <b>EU first</b>",
+			URL:         "https://github.com/acme/checkout/deployments/2031", StartedAt: at(13, 44, 0), FinishedAt: at(13, 48, 30)},
+		{ID: 5, Service: "payments", Environment: "production", Source: deploys.SourceWebhook, ExternalID: "p-720",
+			Ref: "v7.2.0", Status: deploys.StatusSuccess, Creator: "argo", URL: "javascript:alert(1)",
+			StartedAt: at(11, 0, 0), FinishedAt: at(11, 5, 0)},
+		{ID: 3, Service: "checkout", Environment: "production", Source: deploys.SourceGitHubDeployments, ExternalID: "2030",
+			Ref: "v2.30", SHA: "9f2c4e1a7b3d5f60718293a4b5c6d7e8f9012345", Status: deploys.StatusSuccess, Creator: "octocat",
+			StartedAt: at(9, 0, 0).Add(-48 * time.Hour), FinishedAt: at(9, 4, 0).Add(-48 * time.Hour)},
+		{ID: 6, Service: "search", Environment: "production", Source: deploys.SourceWebhook, ExternalID: "s-1",
+			Ref: "v1", Status: deploys.StatusSuccess, StartedAt: at(13, 50, 0), FinishedAt: at(13, 52, 0)},
+	}
+}
+
 func renderDraft(t testing.TB, d *postmortem.Draft) string {
 	t.Helper()
 	set, err := templates.New("")
@@ -156,8 +178,9 @@ func TestDraftRealisticGolden(t *testing.T) {
 	d := postmortem.NewDraft(inc, events, alerts, postmortem.DraftOptions{Location: berlin, Now: at(15, 40, 0),
 		// People named from config (dave is not: his ID shows), and the
 		// issue filed for one action item.
-		Names:      map[string]string{"U01ALICE": "alice", "U01BOB": "bob", "U01CAROL": "carol"},
-		IssueLinks: map[string]string{"add a canary stage for payments-api config pushes": "https://github.com/acme/checkout/issues/31"},
+		Names:         map[string]string{"U01ALICE": "alice", "U01BOB": "bob", "U01CAROL": "carol"},
+		IssueLinks:    map[string]string{"add a canary stage for payments-api config pushes": "https://github.com/acme/checkout/issues/31"},
+		DeploysBefore: realisticDeploys(),
 	})
 	md := renderDraft(t, d)
 	golden.Check(t, filepath.Join("testdata", "realistic.md"), md, *update, updateHint)
@@ -200,7 +223,8 @@ func TestDraftRealisticGolden(t *testing.T) {
 		`- [ ] alert on config_cache misses \| by region`,
 		"- **Acted in the timeline:** alice (8 events), bob (7 events), slack:U01DAVE (1 event), carol (2 events)",
 		"- **Lead:** alice",
-		"| 2026-11-03 14:17:31 | warroom | Started rolling back checkout to v2.30 (9f2c4e1) through github_workflow ([link](https://github.com/acme/checkout/actions/runs/1007)) |",
+		"| 2026-11-03 13:48:30 | before the incident: finished 12m before detection | github_deployments:octocat | Deploy of checkout v2.31 (c0ffee1) to production: success — payments-api config cache: new TTL per region \\| &lt;b&gt;EU first&lt;/b&gt; ([link](https://github.com/acme/checkout/deployments/2031)) |",
+		"| 2026-11-03 14:17:31 | during: 17m after detection | warroom | Started rolling back checkout to v2.30 (9f2c4e1) through github_workflow ([link](https://github.com/acme/checkout/actions/runs/1007)) |",
 		"- **Time to acknowledge:** 3m",
 		"| Resolved | 2026-11-03 14:29:00 | 2026-11-03 15:29:00 CET | 28m |",
 		"- **Services:** checkout, payments",
@@ -330,7 +354,7 @@ func TestDraftDeploysAndDateChanges(t *testing.T) {
 		}
 	}
 	md := renderDraft(t, d)
-	if !strings.Contains(md, "| 2026-11-03 23:40:00 | argo | api v3 deployed ([link](https://argo.example/app/api)) |\n") {
+	if !strings.Contains(md, "| 2026-11-03 23:40:00 | before the incident: 10m before detection | argo | api v3 deployed ([link](https://argo.example/app/api)) |\n") {
 		t.Errorf("deploys table:\n%s", md)
 	}
 	if d.Responders[0].Actor != "argo" || d.Responders[1].Events != 2 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/templates"
 )
@@ -22,6 +23,10 @@ type Source interface {
 	Timeline(ctx context.Context, id incidents.ID) ([]incidents.Event, error)
 	// IncidentAlerts lists up to limit of an incident's alerts.
 	IncidentAlerts(ctx context.Context, id incidents.ID, limit int) ([]incidents.StoredAlert, error)
+	// DeploysBefore lists up to limit of a service's stored deploys that
+	// finished before t, the last started first (the deploys that
+	// outside systems reported to Warroom: package deploys keeps them).
+	DeploysBefore(ctx context.Context, service string, t time.Time, limit int) ([]deploys.Deploy, error)
 }
 
 // Drafter writes incidents' drafts from a Source: the server's
@@ -87,6 +92,15 @@ func (d *Drafter) Build(ctx context.Context, id incidents.ID) (*Draft, error) {
 		return nil, fmt.Errorf("reading the alerts of %s: %w", id, err)
 	}
 	opts := DraftOptions{Location: d.Location, Now: d.now(), Names: d.Names}
+	if detected := detectedAt(inc); !detected.IsZero() {
+		for _, service := range draftServices(inc, alerts) {
+			ds, err := d.Source.DeploysBefore(ctx, service, detected, deployCandidates)
+			if err != nil {
+				return nil, fmt.Errorf("reading the deploys of %s before %s: %w", service, id, err)
+			}
+			opts.DeploysBefore = append(opts.DeploysBefore, ds...)
+		}
+	}
 	if d.Items != nil {
 		items, err := d.Items.IncidentActionItems(ctx, id)
 		if err != nil {

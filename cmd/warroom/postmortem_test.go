@@ -64,7 +64,11 @@ func TestPostmortemDraftOfTheDemo(t *testing.T) {
 	if missing := postmortem.MissingSections(md); len(missing) != 0 {
 		t.Errorf("the draft lacks %q:\n%s", missing, md)
 	}
-	for _, want := range []string{"# INC-1: ", "\n## Timeline\n\nTimes in UTC.", "| CheckoutHigh5xxRate |"} {
+	for _, want := range []string{"# INC-1: ", "\n## Timeline\n\nTimes in UTC.", "| CheckoutHigh5xxRate |",
+		// The rollback, with how long after detection it came.
+		"| UTC | When | Who | What happened |",
+		"| 2026-11-03 14:12:00 | during: 11m after detection | slack:U01ALICE | Proposed rolling back checkout from 2026.11.03-1 (c0ffee1) to 2026.11.02-2 (9f2c4e1) through github_workflow |",
+	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("the draft lacks %q:\n%s", want, md)
 		}

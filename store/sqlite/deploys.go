@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/incidents"
@@ -115,6 +116,34 @@ func (s *Store) Deploys(ctx context.Context, service string, limit int) ([]deplo
 		ORDER BY started_at DESC, id DESC LIMIT ?`, service, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing deploys of %s: %w", service, err)
+	}
+	defer rows.Close()
+	var out []deploys.Deploy
+	for rows.Next() {
+		d, err := scanDeploy(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing deploys of %s: %w", service, err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// deploysBeforeSQL lists a service's deploys that finished before a time,
+// through deploys_service_started: a deploy finishes after it starts, so
+// walking the starts back from that time and stopping at the limit reads
+// only the last few rows.
+const deploysBeforeSQL = `SELECT ` + deployColumns + ` FROM deploys
+	WHERE service = ? AND started_at < ? AND finished_at > 0 AND finished_at < ?
+	ORDER BY started_at DESC, id DESC LIMIT ?`
+
+// DeploysBefore lists up to limit of a service's stored deploys that
+// finished before t, the last started first, for postmortem drafts
+// (postmortem.Source).
+func (s *Store) DeploysBefore(ctx context.Context, service string, t time.Time, limit int) ([]deploys.Deploy, error) {
+	rows, err := s.read().QueryContext(ctx, deploysBeforeSQL, service, ms(t), ms(t), limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing deploys of %s before %s: %w", service, t.UTC().Format(time.RFC3339), err)
 	}
 	defer rows.Close()
 	var out []deploys.Deploy
