@@ -1092,3 +1092,46 @@ func TestKnownCallsNoProvider(t *testing.T) {
 		t.Errorf("unknown service: %v", err)
 	}
 }
+
+func TestRecentStoresWhatProvidersAnswer(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	inc := h.declare(incidents.Sev2) // detected at t0
+	during := deploys.Deploy{Service: "checkout", Environment: "production", Source: deploys.SourceGitHubDeployments,
+		ExternalID: "105", Ref: "v4", SHA: "4444444444444444", Status: deploys.StatusSuccess,
+		StartedAt: t0.Add(5 * time.Minute), FinishedAt: t0.Add(7 * time.Minute)}
+	untimed := deploys.Deploy{Source: deploys.SourceGitHubDeployments, ExternalID: "106", Ref: "v5", Status: deploys.StatusPending}
+	h.prov.deploys = append([]deploys.Deploy{untimed, during}, history()...)
+	h.clock.Advance(10 * time.Minute)
+	for range 2 { // a second read changes nothing
+		if _, err := h.svc.Recent(ctx, "checkout", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if evs := h.events(inc.ID, deploys.EventDeploy); len(evs) != 1 || evs[0].Data["ref"] != "v4" {
+		t.Errorf("deploy events %+v; want one, of v4 (the only deploy during the incident)", evs)
+	}
+
+	// After a restart nothing is cached in memory, and no provider is read.
+	h.reopen()
+	calls := h.prov.calls
+	rec, err := h.svc.Known(ctx, "checkout", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for _, d := range rec.Deploys {
+		refs = append(refs, d.Ref)
+	}
+	if got := strings.Join(refs, " "); got != "v4 v3 v2.1 v2 v1" || !rec.ReadAt.IsZero() || h.prov.calls != calls {
+		t.Errorf("known after a restart: %s, read at %v, %d provider calls; want v4 v3 v2.1 v2 v1 from the store",
+			got, rec.ReadAt, h.prov.calls-calls)
+	}
+	before, err := h.store.DeploysBefore(ctx, "checkout", t0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) == 0 || before[0].Ref != "v3" {
+		t.Errorf("deploys before the incident %+v; want v3 first", before)
+	}
+}
