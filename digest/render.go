@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/warroomhq/warroom/templates"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -141,14 +141,14 @@ func (r *Report) Markdown(w io.Writer) error {
 	b.WriteString("\n")
 	var rows [][]string
 	for _, s := range r.BySeverity {
-		rows = append(rows, []string{mdText(string(s.Severity)), fmtTrend(s.Opened), fmtTrend(s.Resolved)})
+		rows = append(rows, []string{templates.MarkdownText(string(s.Severity)), fmtTrend(s.Opened), fmtTrend(s.Resolved)})
 	}
 	mdTable(&b, []string{"Severity", "Opened", "Resolved"}, rows)
 	if len(r.ByService) > 0 {
 		b.WriteString("\n")
 		rows = nil
 		for _, s := range r.ByService {
-			rows = append(rows, []string{mdText(serviceName(s.Service)), fmtTrend(s.Opened), fmtTrend(s.Resolved)})
+			rows = append(rows, []string{templates.MarkdownText(serviceName(s.Service)), fmtTrend(s.Opened), fmtTrend(s.Resolved)})
 		}
 		mdTable(&b, []string{"Service", "Opened", "Resolved"}, rows)
 	}
@@ -160,21 +160,21 @@ func (r *Report) Markdown(w io.Writer) error {
 		append([]string{"To resolve"}, statCells(r.TimeToResolve)...),
 	})
 	if l := r.Longest; l != nil {
-		fmt.Fprintf(&b, "\n**Longest incident:** %s (%s, %s) %s: %s.\n", l.ID, mdText(string(l.Severity)), mdText(serviceName(l.Service)),
-			mdText(l.Title), longestState(l))
+		fmt.Fprintf(&b, "\n**Longest incident:** %s (%s, %s) %s: %s.\n", l.ID, templates.MarkdownText(string(l.Severity)), templates.MarkdownText(serviceName(l.Service)),
+			templates.MarkdownText(l.Title), longestState(l))
 	}
 
 	b.WriteString("\n## Repeat offenders\n\n")
 	rows = nil
 	for _, s := range r.RepeatServices {
-		rows = append(rows, []string{mdText(s.Service), strconv.Itoa(len(s.Incidents)), idList(s.Incidents)})
+		rows = append(rows, []string{templates.MarkdownText(s.Service), strconv.Itoa(len(s.Incidents)), idList(s.Incidents)})
 	}
 	mdTableOrNone(&b, []string{"Service", "Opened", "Incidents"}, rows,
 		fmt.Sprintf("No service had %d or more incidents.", repeatAt))
 	b.WriteString("\n")
 	rows = nil
 	for _, n := range r.RepeatAlerts {
-		rows = append(rows, []string{mdText(n.Name), strconv.Itoa(n.Incidents), strconv.Itoa(n.Fired)})
+		rows = append(rows, []string{templates.MarkdownText(n.Name), strconv.Itoa(n.Incidents), strconv.Itoa(n.Fired)})
 	}
 	mdTableOrNone(&b, []string{"Alert", "Incidents", "Fired"}, rows,
 		fmt.Sprintf("No alert fired in %d or more incidents.", repeatAt))
@@ -193,7 +193,7 @@ func (r *Report) Markdown(w io.Writer) error {
 	b.WriteString("\n### Pull requests open\n\n")
 	rows = nil
 	for _, p := range r.Postmortems.OpenPullRequests {
-		rows = append(rows, append(mdRefCells(p.IncidentRef), mdURL(p.URL)))
+		rows = append(rows, append(mdRefCells(p.IncidentRef), templates.MarkdownURL(p.URL)))
 	}
 	mdTableOrNone(&b, []string{"Incident", "Severity", "Service", "Title", "Pull request"}, rows, "None.")
 
@@ -206,7 +206,7 @@ func (r *Report) Markdown(w io.Writer) error {
 			b.WriteString("\n")
 			rows = nil
 			for _, it := range r.ActionItems.Open {
-				rows = append(rows, []string{it.Incident.String(), fmtAge(r.To, it.Created), mdText(it.Title), mdText(it.Owner), mdURL(it.URL)})
+				rows = append(rows, []string{it.Incident.String(), fmtAge(r.To, it.Created), templates.MarkdownText(it.Title), templates.MarkdownText(it.Owner), templates.MarkdownURL(it.URL)})
 			}
 			mdTable(&b, []string{"Incident", "Age", "Action item", "Owner", "Link"}, rows)
 		}
@@ -215,14 +215,14 @@ func (r *Report) Markdown(w io.Writer) error {
 	b.WriteString("\n## Alert hygiene\n\n### Noisiest groups\n\n")
 	rows = nil
 	for _, g := range r.NoisiestGroups {
-		rows = append(rows, []string{mdText(groupName(g)), mdText(serviceName(g.Service)), strconv.Itoa(g.Fired),
+		rows = append(rows, []string{templates.MarkdownText(groupName(g)), templates.MarkdownText(serviceName(g.Service)), strconv.Itoa(g.Fired),
 			strconv.Itoa(g.Alerts), idList(g.Incidents)})
 	}
 	mdTableOrNone(&b, []string{"Group", "Service", "Fired", "Alerts", "Incidents"}, rows, "No alert fired.")
 	fmt.Fprintf(&b, "\n### Fired %d+ times without an incident\n\n", noisyAt)
 	rows = nil
 	for _, n := range r.FiredWithoutIncident {
-		rows = append(rows, []string{mdText(n.Name), strconv.Itoa(n.Fired)})
+		rows = append(rows, []string{templates.MarkdownText(n.Name), strconv.Itoa(n.Fired)})
 	}
 	mdTableOrNone(&b, []string{"Alert", "Fired"}, rows, "None.")
 
@@ -435,51 +435,7 @@ func mdTableOrNone(b *bytes.Buffer, header []string, rows [][]string, none strin
 }
 
 func mdRefCells(i IncidentRef) []string {
-	return []string{i.ID.String(), mdText(string(i.Severity)), mdText(serviceName(i.Service)), mdText(i.Title)}
-}
-
-// mdText escapes text from outside so that Markdown shows it as it is, on
-// one line, inside a table cell or a paragraph: Markdown's punctuation is
-// escaped with a backslash, <, > and & become entities (so no HTML gets
-// through), control characters and line breaks become spaces, and a
-// leading # or - or + cannot start a heading or a list.
-func mdText(s string) string {
-	s = strings.TrimSpace(textOf(s))
-	var b strings.Builder
-	for i, r := range s {
-		switch r {
-		case '\\', '`', '*', '_', '[', ']', '|', '~':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case '#', '-', '+':
-			if i == 0 {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(r)
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// mdURL writes an http or https URL as a link, and anything else as text.
-func mdURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		strings.ContainsFunc(s, func(r rune) bool {
-			// What could end the link or the cell, or is no URL character.
-			return r <= ' ' || r >= 0x7f || strings.ContainsRune("<>|\\`\"'()[]", r)
-		}) {
-		return mdText(s)
-	}
-	return "<" + s + ">"
+	return []string{i.ID.String(), templates.MarkdownText(string(i.Severity)), templates.MarkdownText(serviceName(i.Service)), templates.MarkdownText(i.Title)}
 }
 
 // fmtAge is how long ago created was at to ("12d 3h old"), or "" when
