@@ -63,6 +63,8 @@ func (a *App) wirePaging(ctx context.Context, cfg *config.Config, opts Options) 
 			log.WarnContext(ctx, "a page step notifies nobody in Slack: slack.bot_token is not set", "key", j.Key)
 			return nil
 		}))
+		// No Slack messages carry an Acknowledge button to edit.
+		a.Queue.Handle(paging.JobSlackPageState, jobs.HandlerFunc(func(context.Context, jobs.Job) error { return nil }))
 		a.Queue.Handle(paging.JobSlackWarning, jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
 			var w paging.Warning
 			if err := json.Unmarshal(j.Payload, &w); err != nil {

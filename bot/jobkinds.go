@@ -54,6 +54,10 @@ type PostJob struct {
 	Text     string       `json:"text"`
 	Blocks   []byte       `json:"blocks,omitempty"`
 	ThreadTS string       `json:"thread_ts,omitempty"`
+	// Page, when set, is the page whose Acknowledge button Blocks carry:
+	// the post is not made once the page is over, and is edited when it
+	// ends (pagebuttons.go).
+	Page int64 `json:"page,omitempty"`
 }
 
 // EphemeralJob is JobEphemeral's payload.

@@ -28,6 +28,12 @@ type OnCallDirectory interface {
 	OnCall(ctx context.Context, schedule string, at time.Time) (oncall.Shift, error)
 	// AddOverride records an override.
 	AddOverride(ctx context.Context, o oncall.Override) (oncall.Override, error)
+	// ListOverrides, Override and CancelOverride list the overrides that
+	// have not ended, read one stored override, and cancel one
+	// (oncall_overrides.go).
+	ListOverrides(ctx context.Context, schedule string, now time.Time) ([]oncall.Override, error)
+	Override(ctx context.Context, id int64) (oncall.Override, error)
+	CancelOverride(ctx context.Context, id int64, by string, at time.Time) (oncall.Override, error)
 }
 
 // MaxOverride is the longest override that can be set from Slack; longer
@@ -37,19 +43,25 @@ const MaxOverride = 30 * 24 * time.Hour
 // onCallTime shows a handoff in its schedule's zone.
 const onCallTime = "Mon 2 Jan 15:04 MST"
 
-const onCallArgs = "[schedule|service]  ·  override <schedule> @user <duration> [reason]"
+const onCallArgs = "[schedule|service]  ·  override <schedule> @user <duration> [reason]  ·  overrides [schedule]  ·  override cancel <id>"
 
 // addOnCallCommands adds /incident oncall.
 func (b *Bot) addOnCallCommands() {
 	b.cmds.Add(Command{Name: "oncall", Args: onCallArgs,
-		Help: "Show who is on call and the next handoff; override: put someone on call for a while",
+		Help: "Show who is on call and the next handoff; override: put someone on call for a while; overrides: list them",
 		Run:  b.runOnCall})
 }
 
 func (b *Bot) runOnCall(ctx context.Context, r *Request) (Reply, error) {
 	words := argWords(r.Args)
 	if len(words) > 0 && strings.EqualFold(words[0], "override") {
+		if len(words) > 1 && len(words) <= 3 && strings.EqualFold(words[1], "cancel") {
+			return b.runCancelOverride(ctx, r, words[2:])
+		}
 		return b.runOverride(ctx, r, words[1:])
+	}
+	if len(words) > 0 && strings.EqualFold(words[0], "overrides") {
+		return b.runListOverrides(ctx, r, words[1:])
 	}
 	dir := b.opts.OnCall
 	var names []string
@@ -117,7 +129,7 @@ func (b *Bot) onCallLine(ctx context.Context, name string, now time.Time) (strin
 	}
 	line := head + b.render.Person(cur.Person)
 	if cur.Override {
-		line += " (override)"
+		line += " (" + overrideNote(cur) + ")"
 	}
 	line += " until " + cur.End.Format(onCallTime)
 	if next, err := dir.OnCall(ctx, name, cur.End); err == nil {
@@ -212,6 +224,7 @@ func (b *Bot) runOverride(ctx context.Context, r *Request, words []string) (Repl
 	if a.reason != "" {
 		text += " Reason: " + Escape(a.reason)
 	}
+	text += fmt.Sprintf("\nOverride %d: `/incident oncall override cancel %d` ends it early.", o.ID, o.ID)
 	return Reply{Text: text, InChannel: true}, nil
 }
 

@@ -158,14 +158,14 @@ func TestOnCallOverrideFromSlack(t *testing.T) {
 
 	r = h.command(slackAlice, "CGENERAL", "oncall override primary <@U01BOB|bob> 2h dentist &lt;b&gt; <!channel>")
 	want := ":arrows_counterclockwise: <@U01ALICE> put <@U01BOB> on call for *primary* until Tue 3 Mar 15:00 CET (2h). " +
-		"Reason: dentist &lt;b&gt; @channel"
+		"Reason: dentist &lt;b&gt; @channel\nOverride 1: `/incident oncall override cancel 1` ends it early."
 	if r.Text != want || !r.InChannel {
 		t.Errorf("override reply (in channel %v):\n got %q\nwant %q", r.InChannel, r.Text, want)
 	}
 	if who, err := h.res.Who(h.ctx, "primary", h.clock.Now()); err != nil || who != "bob" {
 		t.Fatalf("Who after the override: %q %v", who, err)
 	}
-	if got := h.command(slackAlice, "CGENERAL", "oncall primary").Text; got != "• *primary*: <@U01BOB> (override) until Tue 3 Mar 15:00 CET, then <@U01ALICE>." {
+	if got := h.command(slackAlice, "CGENERAL", "oncall primary").Text; got != "• *primary*: <@U01BOB> (override 1, set by <@U01ALICE>) until Tue 3 Mar 15:00 CET, then <@U01ALICE>." {
 		t.Errorf("after the override: %q", got)
 	}
 	h.clock.Advance(2 * time.Hour)
@@ -223,7 +223,7 @@ func TestOnCallThroughSlack(t *testing.T) {
 	if who, err := sb.App.OnCall.Who(ctx, "payments-primary", sb.Clock.Now()); err != nil || who != "bob" {
 		t.Errorf("Who after the override: %q %v", who, err)
 	}
-	if reply := command(t, sb, bob, "general", "oncall checkout"); !strings.Contains(reply, "<@U01BOB> (override) until Tue 3 Nov 16:32 CET, then <@U01ALICE>") {
+	if reply := command(t, sb, bob, "general", "oncall checkout"); !strings.Contains(reply, "<@U01BOB> (override 1, set by <@U01ALICE>) until Tue 3 Nov 16:32 CET, then <@U01ALICE>") {
 		t.Errorf("oncall checkout: %q", reply)
 	}
 }

@@ -51,12 +51,15 @@ func (b *Bot) EnablePaging(p Pager) {
 		Help: "Acknowledge the incident's pages: escalation stops", Run: b.runAck})
 }
 
-// RegisterPagingJobs registers the handler of paging.JobNotifySlack.
+// RegisterPagingJobs registers the handlers of paging.JobNotifySlack,
+// paging.JobSlackWarning, paging.JobSlackPageState and JobPageButton.
 func (b *Bot) RegisterPagingJobs(q interface {
 	Handle(kind string, h jobs.Handler)
 }) {
 	q.Handle(paging.JobNotifySlack, jobs.HandlerFunc(b.runPageNotice))
 	q.Handle(paging.JobSlackWarning, jobs.HandlerFunc(b.runPageWarning))
+	q.Handle(paging.JobSlackPageState, jobs.HandlerFunc(b.runPageState))
+	q.Handle(JobPageButton, jobs.HandlerFunc(b.runPageButton))
 }
 
 // runPageWarning posts a page's warning (a step reached nobody, a notice
@@ -335,11 +338,9 @@ func (b *Bot) pageNotice(ctx context.Context, j jobs.Job, n paging.SlackNotice) 
 		text += ".\nAcknowledge, so that nobody else is woken up."
 	}
 	blocks := []slack.Block{section(text), ackButton(inc.ID, n.Page)}
-	if _, err := b.postOnce(ctx, message{key: j.Key, incident: inc.ID, channel: dm.ID, text: text, blocks: blocks}); err != nil {
+	posted, err := b.postPageMessage(ctx, message{key: j.Key, incident: inc.ID, channel: dm.ID, text: text, blocks: blocks, page: n.Page})
+	if err != nil || !posted || inc.ChannelID == "" {
 		return err
-	}
-	if inc.ChannelID == "" {
-		return nil
 	}
 	// Invited once per incident and person, like every invitation.
 	if err := b.enqueueNow(ctx, JobInvite, inc.ID.String()+":"+user, "", InviteJob{Incident: inc.ID, User: user}); err != nil {
@@ -354,14 +355,14 @@ func (b *Bot) pageNotice(ctx context.Context, j jobs.Job, n paging.SlackNotice) 
 		return err
 	}
 	return b.enqueueNow(ctx, JobPost, j.Key+":mention", "channel:"+inc.ChannelID,
-		PostJob{Incident: inc.ID, Channel: inc.ChannelID, Text: mention, Blocks: raw})
+		PostJob{Incident: inc.ID, Channel: inc.ChannelID, Text: mention, Blocks: raw, Page: n.Page})
 }
 
 // postWithButton posts text with a page's Acknowledge button to channel,
 // once per key.
 func (b *Bot) postWithButton(ctx context.Context, key string, inc incidents.ID, channel, text string, page int64) error {
-	_, err := b.postOnce(ctx, message{key: key, incident: inc, channel: channel, text: text,
-		blocks: []slack.Block{section(text), ackButton(inc, page)}})
+	_, err := b.postPageMessage(ctx, message{key: key, incident: inc, channel: channel, text: text,
+		blocks: []slack.Block{section(text), ackButton(inc, page)}, page: page})
 	return err
 }
 

@@ -28,6 +28,9 @@ type Store interface {
 	Post(ctx context.Context, key string) (Post, bool, error)
 	// SavePost creates or replaces the post with p.Key.
 	SavePost(ctx context.Context, p Post) error
+	// PagePosts lists the posts that carry page's Acknowledge button
+	// (Post.Page), in any state, by key.
+	PagePosts(ctx context.Context, page int64) ([]Post, error)
 	// IncidentAlertCounts counts an incident's alerts, with at most names
 	// alert names.
 	IncidentAlertCounts(ctx context.Context, id incidents.ID, names int) (incidents.AlertCounts, error)
@@ -82,4 +85,7 @@ type Post struct {
 	// Text is free data: the topic that was set, the channel name tried.
 	Text      string
 	UpdatedAt time.Time
+	// Page is the page whose Acknowledge button the message carries, or 0
+	// (see pagebuttons.go).
+	Page int64
 }

@@ -423,6 +423,7 @@ type message struct {
 	rawBlocks []byte // Block Kit JSON, instead of blocks
 	threadTS  string
 	version   int64
+	page      int64 // the page whose Acknowledge button it carries (pagebuttons.go)
 }
 
 func (m message) options() []slack.MsgOption {
@@ -468,7 +469,7 @@ func (b *Bot) postOnce(ctx context.Context, m message) (Post, error) {
 		// Written once the pacer lets the call go, right before it: a call
 		// held back by the pacer leaves no "sending" behind, which would
 		// make the next attempt search the channel's history for nothing.
-		sending := Post{Key: m.key, IncidentID: m.incident, ChannelID: m.channel, State: PostSending, Version: m.version, UpdatedAt: b.now()}
+		sending := Post{Key: m.key, IncidentID: m.incident, ChannelID: m.channel, State: PostSending, Version: m.version, UpdatedAt: b.now(), Page: m.page, Text: m.pageText()}
 		if err := b.opts.Store.SavePost(ctx, sending); err != nil {
 			return err
 		}
@@ -477,12 +478,12 @@ func (b *Bot) postOnce(ctx context.Context, m message) (Post, error) {
 	})
 	if err != nil {
 		if refusedBySlack(err) {
-			refused := Post{Key: m.key, IncidentID: m.incident, ChannelID: m.channel, State: PostRefused, Version: m.version, UpdatedAt: b.now()}
+			refused := Post{Key: m.key, IncidentID: m.incident, ChannelID: m.channel, State: PostRefused, Version: m.version, UpdatedAt: b.now(), Page: m.page, Text: m.pageText()}
 			err = errors.Join(err, b.opts.Store.SavePost(context.WithoutCancel(ctx), refused))
 		}
 		return Post{}, err
 	}
-	sent := Post{Key: m.key, IncidentID: m.incident, ChannelID: channelID, TS: ts, State: PostSent, Version: m.version, UpdatedAt: b.now()}
+	sent := Post{Key: m.key, IncidentID: m.incident, ChannelID: channelID, TS: ts, State: PostSent, Version: m.version, UpdatedAt: b.now(), Page: m.page, Text: m.pageText()}
 	return sent, b.opts.Store.SavePost(ctx, sent)
 }
 
@@ -625,7 +626,12 @@ func (b *Bot) runPost(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	_, err = b.postOnce(ctx, message{key: j.Key, incident: p.Incident, channel: p.Channel, text: p.Text, rawBlocks: p.Blocks, threadTS: p.ThreadTS})
+	m := message{key: j.Key, incident: p.Incident, channel: p.Channel, text: p.Text, rawBlocks: p.Blocks, threadTS: p.ThreadTS, page: p.Page}
+	if m.page != 0 {
+		_, err := b.postPageMessage(ctx, m)
+		return err
+	}
+	_, err = b.postOnce(ctx, m)
 	return err
 }
 

@@ -98,6 +98,11 @@ type Override struct {
 	// CreatedAt is when it was recorded; the store sets it when zero.
 	CreatedAt time.Time
 	Reason    string
+	// CancelledAt is when it was cancelled, zero while it stands;
+	// CancelledBy says who cancelled it. A cancelled override is kept for
+	// the record and puts nobody on call.
+	CancelledAt time.Time
+	CancelledBy string
 }
 
 // Shift is a stretch of time during which Person is on call for Schedule:
@@ -111,6 +116,10 @@ type Shift struct {
 	End      time.Time
 	// Override tells whether an override put Person on call.
 	Override bool
+	// OverrideID is that override's ID (0 for one from the configuration)
+	// and OverrideBy who set it.
+	OverrideID int64
+	OverrideBy string
 }
 
 // OverrideStore keeps the overrides recorded at run time (from Slack).
@@ -118,7 +127,7 @@ type OverrideStore interface {
 	// AddOverride records o and returns it with its ID and CreatedAt set.
 	AddOverride(ctx context.Context, o Override) (Override, error)
 	// Overrides returns the overrides of schedule that overlap [from, to),
-	// in the order they were created.
+	// in the order they were created, leaving out cancelled ones.
 	Overrides(ctx context.Context, schedule string, from, to time.Time) ([]Override, error)
 }
 

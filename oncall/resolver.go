@@ -286,7 +286,7 @@ func (c compiled) segments(ovs []ranked, a, b time.Time, kFrom, kTo int64) []seg
 		var s seg
 		switch o := winner(ovs, p); {
 		case o != nil:
-			s = seg{Shift: Shift{Person: o.Person, Override: true}, ov: o}
+			s = seg{Shift: Shift{Person: o.Person, Override: true, OverrideID: o.ID, OverrideBy: o.CreatedBy}, ov: o}
 		case c.rotates && kFrom <= kTo && !p.Before(c.rot.first):
 			for k < kTo && !c.rot.handoff(k+1).After(p) {
 				k++

@@ -659,6 +659,9 @@ func (s *Service) resolveTx(ctx context.Context, tx incidents.Tx, inc *incidents
 		if err := ptx.UpdatePage(ctx, p); err != nil {
 			return err
 		}
+		if err := enqueueSlackState(ctx, tx, p); err != nil {
+			return err
+		}
 		if _, err := s.inc.RecordTx(ctx, tx, inc.ID, actor, incidents.Event{Kind: EventResolved,
 			Text: fmt.Sprintf("Resolved %s with the incident", p.Label()), Data: s.pageData(p)}); err != nil {
 			return err
@@ -740,6 +743,9 @@ func (s *Service) Acknowledge(ctx context.Context, id incidents.ID, page int64, 
 			}
 			p.State, p.AckedAt, p.AckedBy, p.NextAt, p.UpdatedAt = StateAcknowledged, now, actor, time.Time{}, now
 			if err := ptx.UpdatePage(ctx, p); err != nil {
+				return err
+			}
+			if err := enqueueSlackState(ctx, tx, p); err != nil {
 				return err
 			}
 			tta := now.Sub(p.CreatedAt)

@@ -176,8 +176,9 @@ func runDemo(ctx context.Context, w io.Writer, sb *sandbox.Sandbox, tmpl *templa
 	if err := d.clickIn(demoAlice, "D"+demoAlice, bot.ActionAcknowledgePage, fmt.Sprintf("%s|%d", inc.ID, pages[0].ID)); err != nil {
 		return err
 	}
-	d.say("alice clicks Acknowledge in the direct message: escalation stops, and the timeline")
-	d.say("records the time to acknowledge")
+	d.say("alice clicks Acknowledge in the direct message: escalation stops, the timeline")
+	d.say("records the time to acknowledge, and the button gives way to \"Acknowledged by alice\"")
+	d.say("in her direct message and in the channel")
 	if err := d.run(); err != nil {
 		return err
 	}

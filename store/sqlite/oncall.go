@@ -37,12 +37,13 @@ func (s *Store) AddOverride(ctx context.Context, o oncall.Override) (oncall.Over
 	return o, nil
 }
 
-// overridesQuery reads a schedule's overrides that overlap a period.
+// overridesQuery reads a schedule's overrides that overlap a period and
+// are not cancelled.
 const overridesQuery = `SELECT id, schedule, person, starts_at, ends_at, created_by, created_at, reason
-	FROM oncall_overrides WHERE schedule = ? AND ends_at > ? AND starts_at < ? ORDER BY id`
+	FROM oncall_overrides WHERE schedule = ? AND ends_at > ? AND starts_at < ? AND cancelled_at = 0 ORDER BY id`
 
 // Overrides returns the overrides of schedule that overlap [from, to),
-// oldest first.
+// oldest first, leaving out cancelled ones.
 func (s *Store) Overrides(ctx context.Context, schedule string, from, to time.Time) ([]oncall.Override, error) {
 	rows, err := s.read().QueryContext(ctx, overridesQuery, schedule, from.UnixMilli(), to.UnixMilli())
 	if err != nil {

@@ -96,9 +96,9 @@ func (s *Store) Post(ctx context.Context, key string) (bot.Post, bool, error) {
 		state      string
 	)
 	err := s.read().QueryRowContext(ctx, `
-		SELECT key, incident_id, channel_id, ts, state, version, text, updated_at
+		SELECT key, incident_id, channel_id, ts, state, version, text, updated_at, page_id
 		FROM slack_posts WHERE key = ?`, key).Scan(
-		&p.Key, &incID, &p.ChannelID, &p.TS, &state, &p.Version, &p.Text, &upd)
+		&p.Key, &incID, &p.ChannelID, &p.TS, &state, &p.Version, &p.Text, &upd, &p.Page)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bot.Post{}, false, nil
 	}
@@ -123,12 +123,12 @@ func (s *Store) SavePost(ctx context.Context, p bot.Post) error {
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := s.in(tx).ExecContext(ctx, `
-			INSERT INTO slack_posts (key, incident_id, channel_id, ts, state, version, text, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			INSERT INTO slack_posts (key, incident_id, channel_id, ts, state, version, text, updated_at, page_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET incident_id = excluded.incident_id, channel_id = excluded.channel_id,
 				ts = excluded.ts, state = excluded.state, version = excluded.version, text = excluded.text,
-				updated_at = excluded.updated_at`,
-			p.Key, int64(p.IncidentID), p.ChannelID, p.TS, string(p.State), p.Version, p.Text, ms(p.UpdatedAt))
+				updated_at = excluded.updated_at, page_id = excluded.page_id`,
+			p.Key, int64(p.IncidentID), p.ChannelID, p.TS, string(p.State), p.Version, p.Text, ms(p.UpdatedAt), p.Page)
 		return err
 	})
 	if err != nil {

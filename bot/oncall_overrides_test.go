@@ -1,0 +1,118 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warroomhq/warroom/incidents"
+	"github.com/warroomhq/warroom/internal/sandbox"
+)
+
+// TestOnCallOverridesAreListedAndCancelled: overrides are listed with their
+// IDs, bounds in the schedule's zone and in UTC, and who set them; only
+// their setter or the person they put on call may cancel them, once; a
+// cancelled one stops counting at once.
+func TestOnCallOverridesAreListedAndCancelled(t *testing.T) {
+	h := newOnCallHarness(t)
+	const bob = "U01BOB"
+	h.command(slackAlice, "CGENERAL", "oncall override primary <@U01BOB|bob> 2h dentist &lt;b&gt; <!channel>")
+	h.command(bob, "CGENERAL", "oncall override secondary carol 1d")
+
+	all := h.command(slackBob, "CGENERAL", "oncall overrides")
+	want := "Current and future on-call overrides:\n" +
+		"• `#1` *primary*: <@U01BOB> from Tue 3 Mar 13:00 CET until Tue 3 Mar 15:00 CET (Tue 3 Mar 12:00 – Tue 3 Mar 14:00 UTC), now; " +
+		"set by <@U01ALICE>: dentist &lt;b&gt; @channel.\n" +
+		"• `#2` *secondary*: carol from Tue 3 Mar 13:00 CET until Wed 4 Mar 13:00 CET (Tue 3 Mar 12:00 – Wed 4 Mar 12:00 UTC), now; " +
+		"set by <@U01BOB>."
+	if all.Text != want || all.InChannel {
+		t.Errorf("overrides (in channel %v):\n got %q\nwant %q", all.InChannel, all.Text, want)
+	}
+	if one := h.command(slackBob, "CGENERAL", "oncall overrides PRIMARY").Text; strings.Contains(one, "#2") || !strings.Contains(one, "`#1` *primary*") {
+		t.Errorf("overrides of primary: %q", one)
+	}
+	wantContains(t, "unknown schedule", h.command(slackBob, "CGENERAL", "oncall overrides nope").Text, `I know no schedule "nope"`)
+
+	// Neither the setter nor the person: refused, and nothing changes.
+	for _, c := range []struct{ user, id string }{{"U0STRANGER", "1"}, {slackAlice, "2"}} {
+		r := h.command(c.user, "CGENERAL", "oncall override cancel "+c.id)
+		wantContains(t, "refused cancel by "+c.user, r.Text, "Only whoever set override "+c.id)
+	}
+	if who, _ := h.res.Who(h.ctx, "primary", h.clock.Now()); who != "bob" {
+		t.Fatalf("a refused cancellation took effect: %s", who)
+	}
+
+	// bob is the person of #1 and the setter of #2.
+	h.clock.Advance(30 * time.Minute)
+	r := h.command(bob, "CGENERAL", "oncall override cancel #1")
+	if want := ":arrows_counterclockwise: <@U01BOB> cancelled override 1: <@U01BOB> was on call for *primary* until Tue 3 Mar 15:00 CET. " +
+		"On call now: <@U01ALICE>."; r.Text != want || !r.InChannel {
+		t.Errorf("cancel #1 (in channel %v):\n got %q\nwant %q", r.InChannel, r.Text, want)
+	}
+	if who, err := h.res.Who(h.ctx, "primary", h.clock.Now()); err != nil || who != "alice" {
+		t.Errorf("Who after the cancellation: %q %v", who, err)
+	}
+	if got := h.command(slackBob, "CGENERAL", "oncall primary").Text; strings.Contains(got, "override") {
+		t.Errorf("oncall after the cancellation: %q", got)
+	}
+	wantContains(t, "cancel #2", h.command(bob, "CGENERAL", "oncall override cancel 2").Text, "cancelled override 2: carol was on call")
+	wantContains(t, "again", h.command(bob, "CGENERAL", "oncall override cancel 1").Text, "Override 1 is over already")
+	wantContains(t, "unknown", h.command(bob, "CGENERAL", "oncall override cancel 99").Text, "There is no override 99")
+	wantContains(t, "not an ID", h.command(bob, "CGENERAL", "oncall override cancel soon").Text, `"soon" is not an override ID`)
+	wantContains(t, "no ID", h.command(bob, "CGENERAL", "oncall override cancel").Text, "Say which override to cancel")
+	if got := h.command(slackBob, "CGENERAL", "oncall overrides").Text; got != "No current or future overrides." {
+		t.Errorf("overrides after the cancellations: %q", got)
+	}
+}
+
+// TestCancelledOverrideIsNotPaged: bob takes payments-primary over from
+// alice with an override, then cancels it; the incident declared after
+// that pages alice, not bob. The configuration's override is listed, and
+// cannot be cancelled.
+func TestCancelledOverrideIsNotPaged(t *testing.T) {
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: testConfig(t), Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close) // Tuesday 2026-11-03 14:02 UTC: alice's first week
+	sb.Slack.AddChannel("general", alice, bob)
+	ctx := context.Background()
+	if _, err := sb.Driver.Command(ctx, bob, "general", "oncall override payments-primary <@U01BOB|bob> 2h"); err != nil {
+		t.Fatal(err)
+	}
+	if who, _ := sb.App.OnCall.Who(ctx, "payments-primary", sb.Clock.Now()); who != "bob" {
+		t.Fatalf("with the override: %s", who)
+	}
+	list := command(t, sb, alice, "general", "oncall overrides payments-primary")
+	wantContains(t, "overrides", list, "`#1` *payments-primary*: <@U01BOB>",
+		"`config` *payments-primary*: <@U01DAVE> from Thu 24 Dec 00:00 CET until Sun 27 Dec 00:00 CET (Wed 23 Dec 23:00 – Sat 26 Dec 23:00 UTC); from the configuration")
+	wantContains(t, "oncall", command(t, sb, alice, "general", "oncall payments-primary"), "<@U01BOB> (override 1, set by <@U01BOB>)")
+	resp, err := sb.Driver.Command(ctx, bob, "general", "oncall override cancel 1")
+	if text, _ := resp.JSON["text"].(string); err != nil || !strings.Contains(text, "cancelled override 1") {
+		t.Fatalf("cancel: %v %v", resp.JSON, err)
+	}
+
+	inc, err := sb.App.Incidents.Declare(ctx, incidents.DeclareInput{Title: "Checkout is down", Severity: incidents.Sev1,
+		Service: "checkout", Actor: incidents.SlackActor(alice)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Settle(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sb.Slack.DirectMessages(alice)); n != 1 {
+		t.Errorf("alice got %d direct messages, want her page", n)
+	}
+	if dms := sb.Slack.DirectMessages(bob); len(dms) != 0 {
+		t.Errorf("bob was paged through his cancelled override: %+v", dms)
+	}
+	evs, _ := sb.App.Incidents.Timeline(ctx, inc.ID)
+	paged := false
+	for _, ev := range evs {
+		paged = paged || strings.Contains(ev.Text, "Paged alice (on call for payments-primary)")
+	}
+	if !paged {
+		t.Error("the timeline does not say alice was paged")
+	}
+}
