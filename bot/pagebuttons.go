@@ -166,8 +166,9 @@ func (b *Bot) runPageButton(ctx context.Context, j jobs.Job) error {
 		// The attempt that posted it died: is the message in Slack?
 		found, err := b.findPosted(ctx, post.Key, post)
 		if isSlackError(err, "missing_scope", "not_in_channel", "channel_not_found") {
-			// A direct message's history needs im:history, which the
-			// app does not ask for: the message keeps its button.
+			// A direct message's history needs im:history (in the
+			// app manifest; an app installed before it was added may
+			// lack it): the message keeps its button.
 			b.log.WarnContext(ctx, "cannot look for a page's message whose post was interrupted; not edited",
 				"page", page.ID, "key", post.Key, "err", err)
 			return nil
