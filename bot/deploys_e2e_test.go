@@ -196,7 +196,7 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 
 	// "Roll back to this" on v2 posts a confirmation.
 	clickButton(t, sb, inc, dave, bot.ActionRollbackTo, btns[0])
-	runJobs(t, sb)
+	settle(t, sb) // not as far as the proposal's expiry
 	confirm := botMessages(sb, ch, "proposes rolling back")
 	if len(confirm) != 1 || !strings.Contains(confirm[0], "*checkout* from `v3 (3333333)` to `v2 (2222222)` through github_workflow") {
 		t.Fatalf("confirmation %v; transcript:\n%s", confirm, sb.Slack.Transcript())
@@ -209,7 +209,7 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 
 	// dave is neither lead nor approver: told so, and it is recorded.
 	clickButton(t, sb, inc, dave, bot.ActionRollbackConfirm, id)
-	runJobs(t, sb)
+	settle(t, sb)
 	if eph := ephemeralsTo(sb, dave); len(eph) != 2 || !strings.Contains(eph[1], "You may not confirm this rollback") ||
 		!strings.Contains(eph[1], "approvers (<@U01ALICE>, <@U01BOB>)") {
 		t.Errorf("dave was not told: %v", eph)
@@ -290,7 +290,7 @@ func TestRollbackCommandAndAFailedRollback(t *testing.T) {
 			t.Errorf("/incident %s replied %q, want %q", text, got, want)
 		}
 	}
-	runJobs(t, sb)
+	settle(t, sb)
 	// One proposal at a time: the second (to v0.1) is told of the first.
 	confirm := botMessages(sb, ch, "proposes rolling back")
 	if len(confirm) != 1 || !strings.Contains(confirm[0], "to `v1 (1111111)`") {
@@ -315,12 +315,13 @@ func TestRollbackCommandAndAFailedRollback(t *testing.T) {
 	assertNoPing(t, "failure", failed[0])
 	// Now another may be proposed, and canceled.
 	command(t, sb, alice, ch, "rollback checkout to v0.1")
-	runJobs(t, sb)
+	settle(t, sb)
+	// The first confirmation shows its decision; the second asks.
 	confirm = botMessages(sb, ch, "proposes rolling back")
-	if len(confirm) != 2 || !strings.Contains(confirm[1], "to `v0.1`") {
+	if len(confirm) != 1 || !strings.Contains(confirm[0], "to `v0.1`") {
 		t.Fatalf("confirmations %v", confirm)
 	}
-	clickButton(t, sb, inc, alice, bot.ActionRollbackCancel, buttons(t, confirm[1])[bot.ActionRollbackCancel][0])
+	clickButton(t, sb, inc, alice, bot.ActionRollbackCancel, buttons(t, confirm[0])[bot.ActionRollbackCancel][0])
 	runJobs(t, sb)
 	if n := len(botMessages(sb, ch, "Canceled the proposed rollback")); n != 1 {
 		t.Errorf("%d cancel messages", n)

@@ -259,6 +259,9 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 		if err := tx.UpdateRollback(ctx, r); err != nil {
 			return err
 		}
+		if err := s.queueExpiry(ctx, tx, r); err != nil {
+			return err
+		}
 		text := fmt.Sprintf("Proposed rolling back %s from %s to %s through %s", r.Service, fromLabel(r), DeployLabel(r.To), r.Mechanism)
 		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, in.Actor, s.rollbackEvent(r, EventRollbackProposed, text))
 		return err
@@ -292,6 +295,7 @@ func (s *Service) rollbackEvent(r *Rollback, kind incidents.EventKind, text stri
 	data := map[string]any{
 		"rollback_id": r.ID, "service": r.Service, "mechanism": string(r.Mechanism), "state": string(r.State),
 		"from_ref": r.From.Ref, "from_sha": r.From.SHA, "to_ref": r.To.Ref, "to_sha": r.To.SHA,
+		"proposed_by": string(r.ProposedBy),
 	}
 	if r.URL != "" {
 		data["url"] = r.URL
@@ -446,7 +450,12 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 				return err
 			}
 		}
-		if _, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, actor, s.rollbackEvent(r, kind, text)); err != nil {
+		ev := s.rollbackEvent(r, kind, text)
+		ev.Data[DataDecision] = string(DecisionCanceled)
+		if confirm {
+			ev.Data[DataDecision] = string(DecisionConfirmed)
+		}
+		if _, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, actor, ev); err != nil {
 			return err
 		}
 		out = r
@@ -481,6 +490,8 @@ func (s *Service) expire(ctx context.Context, tx Tx, r *Rollback) error {
 		r.Service, DeployLabel(r.To), incidents.FormatDuration(s.opts.ProposalTTL))
 	ev := s.rollbackEvent(r, EventRollbackCanceled, text)
 	ev.Data["expired"] = true
+	ev.Data[DataDecision] = string(DecisionExpired)
+	ev.Data["ttl_seconds"] = int64(s.opts.ProposalTTL / time.Second)
 	_, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, ev)
 	return err
 }
@@ -508,6 +519,7 @@ func (s *Service) RegisterJobs(q interface {
 }) {
 	q.Handle(JobRollbackStart, jobs.HandlerFunc(s.HandleStart))
 	q.Handle(JobRollbackFollow, jobs.HandlerFunc(s.HandleFollow))
+	q.Handle(JobRollbackExpire, jobs.HandlerFunc(s.HandleExpire))
 }
 
 // HandleStart runs JobRollbackStart: it starts the confirmed rollback at its
