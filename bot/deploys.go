@@ -84,6 +84,7 @@ func (b *Bot) registerDeployJobs(q interface {
 	q.Handle(JobDeploys, jobs.HandlerFunc(b.runDeploysJob))
 	q.Handle(JobProposeRollback, jobs.HandlerFunc(b.runProposeRollback))
 	q.Handle(JobRollbackDecided, jobs.HandlerFunc(b.runRollbackDecided))
+	q.Handle(JobLookUpPerson, jobs.HandlerFunc(b.runLookUpPerson))
 }
 
 // addDeployCommands adds /incident deploys, rollback, freeze and unfreeze.

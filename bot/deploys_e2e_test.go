@@ -59,6 +59,12 @@ func deploySandbox(t *testing.T, rb *e2eRollbacker) *sandbox.Sandbox {
 // test may change.
 func deploySandboxWith(t *testing.T, rb *e2eRollbacker) (*sandbox.Sandbox, *e2eProvider) {
 	t.Helper()
+	return deploySandboxConfig(t, rb, testConfig(t))
+}
+
+// deploySandboxConfig is deploySandboxWith with the config cfg.
+func deploySandboxConfig(t *testing.T, rb *e2eRollbacker, cfg []byte) (*sandbox.Sandbox, *e2eProvider) {
+	t.Helper()
 	start := time.Date(2026, 11, 3, 14, 2, 0, 0, time.UTC)
 	d := func(id, ref, sha string, st deploys.Status, ago time.Duration, creator string) deploys.Deploy {
 		return deploys.Deploy{Service: "checkout", Environment: "production", Source: deploys.SourceGitHubDeployments,
@@ -71,7 +77,7 @@ func deploySandboxWith(t *testing.T, rb *e2eRollbacker) (*sandbox.Sandbox, *e2eP
 		d("102", "v2", "2222222222222222", deploys.StatusInactive, 3*time.Hour, "octocat"),
 		d("101", "v1", "1111111111111111", deploys.StatusInactive, 30*time.Hour, "octocat"),
 	}}
-	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: testConfig(t), Dir: t.TempDir(), Start: start,
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: cfg, Dir: t.TempDir(), Start: start,
 		DeploySources: func(name string, svc config.Service) ([]deploys.Provider, deploys.Rollbacker, error) {
 			if name != "checkout" {
 				return nil, nil, nil

@@ -317,15 +317,18 @@ func (s *Service) Rollbacks(ctx context.Context, inc incidents.ID) ([]*Rollback,
 }
 
 // isPerson reports whether actor is person: a configured person's name
-// or a Slack user ID.
-func (s *Service) isPerson(person string, actor incidents.Actor) bool {
+// (known by Options.People, else by Options.Resolver) or a Slack user ID.
+func (s *Service) isPerson(ctx context.Context, person string, actor incidents.Actor) bool {
 	if person == "" || actor == "" {
 		return false
 	}
 	if a, ok := s.opts.People[person]; ok && a == actor {
 		return true
 	}
-	return actor == incidents.SlackActor(person) || actor == incidents.Actor(person)
+	if actor == incidents.SlackActor(person) || actor == incidents.Actor(person) {
+		return true
+	}
+	return s.resolvedPerson(ctx, person, actor)
 }
 
 // samePerson reports whether two people's names (or Slack IDs) name the
@@ -351,12 +354,12 @@ func (s *Service) samePerson(a, b string) bool {
 // lead. When the service has approvers, the lead may confirm only a
 // rollback proposed while they led: taking the lead (which anyone may) does
 // not let one confirm a rollback alone. leadChanged reports that case.
-func (s *Service) mayDecide(inc *incidents.Incident, r *Rollback, actor incidents.Actor, confirm bool) (ok, leadChanged bool) {
+func (s *Service) mayDecide(ctx context.Context, inc *incidents.Incident, r *Rollback, actor incidents.Actor, confirm bool) (ok, leadChanged bool) {
 	approvers := s.opts.Services[r.Service].Approvers
-	if slices.ContainsFunc(approvers, func(p string) bool { return s.isPerson(p, actor) }) {
+	if slices.ContainsFunc(approvers, func(p string) bool { return s.isPerson(ctx, p, actor) }) {
 		return true, false
 	}
-	if !s.isPerson(inc.Lead(), actor) {
+	if !s.isPerson(ctx, inc.Lead(), actor) {
 		return false, false
 	}
 	if !confirm || len(approvers) == 0 || s.samePerson(r.ProposedLead, inc.Lead()) {
@@ -395,7 +398,7 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 		if err != nil {
 			return err
 		}
-		if ok, leadChanged := s.mayDecide(inc, r, actor, confirm); !ok && (confirm || actor != r.ProposedBy) {
+		if ok, leadChanged := s.mayDecide(ctx, inc, r, actor, confirm); !ok && (confirm || actor != r.ProposedBy) {
 			refused = &RefusedError{Actor: actor, Rollback: r.ID, Service: r.Service, Lead: inc.Lead(),
 				Approvers: s.opts.Services[r.Service].Approvers, LeadChanged: leadChanged}
 			verb := "confirm"

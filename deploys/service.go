@@ -85,6 +85,10 @@ type Options struct {
 	// People maps a configured person's name to the actor they act as
 	// ("slack:U01ALICE"), to recognise leads and approvers named in config.
 	People map[string]incidents.Actor
+	// Resolver, when set, tells who the people that People leaves out are
+	// (people configured by email only), so that they may confirm
+	// rollbacks as approvers. Optional.
+	Resolver PeopleResolver
 	// FollowEvery is how often a running rollback's progress is asked
 	// (default 15s); FollowFor how long it is followed at most (default 2h).
 	FollowEvery, FollowFor time.Duration

@@ -63,7 +63,7 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		"severity_changed    slack:U01ALICE   Severity raised from sev2 to sev1",
 		"time to mitigate     13m",
 		"time to resolve      28m",
-		"Slack calls: 50 (each made once; 0 failed jobs)",
+		"Slack calls: 51 (each made once; 0 failed jobs)",
 		// The page: alice is on call, paged by DM, and acknowledges.
 		"You are paged for *INC-1* (SEV2, checkout): Checkout API returns 502 (step 1 of 3 of payments, round 1 of 3).",
 		"page.triggered      warroom          Paged alice (on call for payments-primary) (step 1 of 3 of payments, round 1 of 3)",
