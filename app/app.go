@@ -191,6 +191,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		a.Alerts.AddListener(a.Bot.AlertListener())
 		a.Bot.RegisterJobs(a.Queue)
 		a.Bot.Routes(a.Server.Handle)
+		if err := a.Bot.LookUpPeople(ctx); err != nil { // approvers known by email (bot/people.go)
+			st.Close()
+			return nil, err
+		}
 		if cfg.Digest.Cron != nil && cfg.Digest.Channel != "" {
 			a.Digest = digest.NewScheduler(cfg.Digest.Cron, a.enqueueDigest, opts.Now, opts.Logger.With("component", "digest"))
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/warroomhq/warroom/bot"
 	"github.com/warroomhq/warroom/config"
 	"github.com/warroomhq/warroom/deploys"
 	"github.com/warroomhq/warroom/incidents"
@@ -35,8 +36,8 @@ func (a *App) wireDeploys(cfg *config.Config, opts Options) error {
 	people := make(map[string]incidents.Actor, len(cfg.People))
 	for name, p := range cfg.People {
 		// Approvers and leads are recognised by their Slack user ID; a
-		// person configured by email only cannot confirm a rollback as an
-		// approver (they can as the incident's lead, by Slack ID).
+		// person configured by email only, by the Slack user that the
+		// bot's lookup of their email found (Resolver).
 		if p.Slack != "" {
 			people[name] = incidents.SlackActor(p.Slack)
 		}
@@ -73,6 +74,7 @@ func (a *App) wireDeploys(cfg *config.Config, opts Options) error {
 		Store:     a.Store,
 		Services:  services,
 		People:    people,
+		Resolver:  bot.SlackPeople(a.Store, cfg.People), // people by email, once Slack said who they are
 		Notify:    a.Queue.Notify,
 		Now:       opts.Now,
 		Logger:    opts.Logger.With("component", "deploys"),

@@ -83,6 +83,8 @@ func (b *Bot) registerDeployJobs(q interface {
 }) {
 	q.Handle(JobDeploys, jobs.HandlerFunc(b.runDeploysJob))
 	q.Handle(JobProposeRollback, jobs.HandlerFunc(b.runProposeRollback))
+	q.Handle(JobRollbackDecided, jobs.HandlerFunc(b.runRollbackDecided))
+	q.Handle(JobLookUpPerson, jobs.HandlerFunc(b.runLookUpPerson))
 }
 
 // addDeployCommands adds /incident deploys, rollback, freeze and unfreeze.
@@ -272,10 +274,17 @@ func (b *Bot) deploysChanged(ctx context.Context, tx incidents.Tx, c incidents.C
 		if err != nil {
 			return err
 		}
+		key := fmt.Sprintf("%s:event:%d", id, ev.ID)
+		if rb, isRollback := dataInt(ev, "rollback_id"); isRollback && ev.Kind == deploys.EventRollbackProposed {
+			key = proposalKey(inc.ID, rb) // found by this key to edit it when decided
+		}
 		if ok {
-			if err := enqueue(ctx, tx, JobPost, fmt.Sprintf("%s:event:%d", id, ev.ID), "channel:"+inc.ChannelID, post); err != nil {
+			if err := enqueue(ctx, tx, JobPost, key, "channel:"+inc.ChannelID, post); err != nil {
 				return err
 			}
+		}
+		if err := b.rollbackDecided(ctx, tx, inc, ev); err != nil {
+			return err
 		}
 	}
 	return nil

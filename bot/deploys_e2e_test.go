@@ -59,6 +59,12 @@ func deploySandbox(t *testing.T, rb *e2eRollbacker) *sandbox.Sandbox {
 // test may change.
 func deploySandboxWith(t *testing.T, rb *e2eRollbacker) (*sandbox.Sandbox, *e2eProvider) {
 	t.Helper()
+	return deploySandboxConfig(t, rb, testConfig(t))
+}
+
+// deploySandboxConfig is deploySandboxWith with the config cfg.
+func deploySandboxConfig(t *testing.T, rb *e2eRollbacker, cfg []byte) (*sandbox.Sandbox, *e2eProvider) {
+	t.Helper()
 	start := time.Date(2026, 11, 3, 14, 2, 0, 0, time.UTC)
 	d := func(id, ref, sha string, st deploys.Status, ago time.Duration, creator string) deploys.Deploy {
 		return deploys.Deploy{Service: "checkout", Environment: "production", Source: deploys.SourceGitHubDeployments,
@@ -71,7 +77,7 @@ func deploySandboxWith(t *testing.T, rb *e2eRollbacker) (*sandbox.Sandbox, *e2eP
 		d("102", "v2", "2222222222222222", deploys.StatusInactive, 3*time.Hour, "octocat"),
 		d("101", "v1", "1111111111111111", deploys.StatusInactive, 30*time.Hour, "octocat"),
 	}}
-	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: testConfig(t), Dir: t.TempDir(), Start: start,
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: cfg, Dir: t.TempDir(), Start: start,
 		DeploySources: func(name string, svc config.Service) ([]deploys.Provider, deploys.Rollbacker, error) {
 			if name != "checkout" {
 				return nil, nil, nil
@@ -196,7 +202,7 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 
 	// "Roll back to this" on v2 posts a confirmation.
 	clickButton(t, sb, inc, dave, bot.ActionRollbackTo, btns[0])
-	runJobs(t, sb)
+	settle(t, sb) // not as far as the proposal's expiry
 	confirm := botMessages(sb, ch, "proposes rolling back")
 	if len(confirm) != 1 || !strings.Contains(confirm[0], "*checkout* from `v3 (3333333)` to `v2 (2222222)` through github_workflow") {
 		t.Fatalf("confirmation %v; transcript:\n%s", confirm, sb.Slack.Transcript())
@@ -209,7 +215,7 @@ func TestRecentDeploysAndAConfirmedRollback(t *testing.T) {
 
 	// dave is neither lead nor approver: told so, and it is recorded.
 	clickButton(t, sb, inc, dave, bot.ActionRollbackConfirm, id)
-	runJobs(t, sb)
+	settle(t, sb)
 	if eph := ephemeralsTo(sb, dave); len(eph) != 2 || !strings.Contains(eph[1], "You may not confirm this rollback") ||
 		!strings.Contains(eph[1], "approvers (<@U01ALICE>, <@U01BOB>)") {
 		t.Errorf("dave was not told: %v", eph)
@@ -290,7 +296,7 @@ func TestRollbackCommandAndAFailedRollback(t *testing.T) {
 			t.Errorf("/incident %s replied %q, want %q", text, got, want)
 		}
 	}
-	runJobs(t, sb)
+	settle(t, sb)
 	// One proposal at a time: the second (to v0.1) is told of the first.
 	confirm := botMessages(sb, ch, "proposes rolling back")
 	if len(confirm) != 1 || !strings.Contains(confirm[0], "to `v1 (1111111)`") {
@@ -315,12 +321,13 @@ func TestRollbackCommandAndAFailedRollback(t *testing.T) {
 	assertNoPing(t, "failure", failed[0])
 	// Now another may be proposed, and canceled.
 	command(t, sb, alice, ch, "rollback checkout to v0.1")
-	runJobs(t, sb)
+	settle(t, sb)
+	// The first confirmation shows its decision; the second asks.
 	confirm = botMessages(sb, ch, "proposes rolling back")
-	if len(confirm) != 2 || !strings.Contains(confirm[1], "to `v0.1`") {
+	if len(confirm) != 1 || !strings.Contains(confirm[0], "to `v0.1`") {
 		t.Fatalf("confirmations %v", confirm)
 	}
-	clickButton(t, sb, inc, alice, bot.ActionRollbackCancel, buttons(t, confirm[1])[bot.ActionRollbackCancel][0])
+	clickButton(t, sb, inc, alice, bot.ActionRollbackCancel, buttons(t, confirm[0])[bot.ActionRollbackCancel][0])
 	runJobs(t, sb)
 	if n := len(botMessages(sb, ch, "Canceled the proposed rollback")); n != 1 {
 		t.Errorf("%d cancel messages", n)

@@ -472,6 +472,8 @@ func TestReactionsPinsAndJoinsReachTheTimeline(t *testing.T) {
 func TestBadSignaturesChangeNothing(t *testing.T) {
 	sb := newSandbox(t)
 	ctx := context.Background()
+	runJobs(t, sb) // what Warroom does when it starts (looking up people by email)
+	before := len(sb.Slack.Calls())
 	body := []byte("command=%2Fincident&text=declare+Forged&user_id=U01ALICE&channel_id=C1&trigger_id=t1")
 	for name, tc := range map[string]struct {
 		ts   time.Time
@@ -493,7 +495,7 @@ func TestBadSignaturesChangeNothing(t *testing.T) {
 	if incs, _ := sb.App.Incidents.List(ctx, incidents.ListFilter{Status: incidents.FilterAll}); len(incs) != 0 {
 		t.Errorf("a refused request declared %+v", incs)
 	}
-	if calls := sb.Slack.Calls(); len(calls) != 0 {
+	if calls := sb.Slack.Calls()[before:]; len(calls) != 0 {
 		t.Errorf("a refused request called Slack: %+v", calls)
 	}
 }

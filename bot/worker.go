@@ -370,6 +370,9 @@ func (b *Bot) runInvite(ctx context.Context, j jobs.Job) error {
 			return err
 		}
 		user = u.ID
+		if err := b.learnPerson(ctx, p.Email, user); err != nil { // bot/people.go
+			return err
+		}
 	}
 	if user == "" {
 		return nil

@@ -71,6 +71,11 @@ type Deploy struct {
 	FinishedAt  time.Time // zero until it is done
 	// Rollback is true for a deploy that rolls back to an earlier version.
 	Rollback bool
+	// Attempt numbers the tries of one deploy that its source runs again
+	// under the same ExternalID (GitHub's run_attempt of a re-run workflow
+	// run); 0 when the source has none. A report of an earlier attempt than
+	// the stored one is stale; a later attempt starts the deploy over.
+	Attempt int
 }
 
 // Live reports whether the deploy went live (it is, or was until a later

@@ -8,7 +8,8 @@ import (
 
 // DeployText says what a deploy did, as its timeline events and the
 // postmortem draft show it: "Deploy of checkout v1.4.2 (abc1234) to
-// production: success", or "Rollback deploy of ..." for a rollback.
+// production: success", or "Rollback deploy of ..." for a rollback; a
+// re-run of a workflow says "(attempt 2)".
 func DeployText(d Deploy) string {
 	what := "Deploy"
 	if d.Rollback {
@@ -17,6 +18,9 @@ func DeployText(d Deploy) string {
 	text := fmt.Sprintf("%s of %s %s", what, d.Service, DeployLabel(d))
 	if d.Environment != "" {
 		text += " to " + d.Environment
+	}
+	if d.Attempt > 1 {
+		text += fmt.Sprintf(" (attempt %d)", d.Attempt)
 	}
 	return text + ": " + string(d.Status)
 }

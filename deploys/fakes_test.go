@@ -126,6 +126,10 @@ type harness struct {
 	// outcomes are what OnOutcome was told: "mechanism/state".
 	outMu    sync.Mutex
 	outcomes []string
+	// moreApprovers approve checkout besides alice and bob; resolver is
+	// Options.Resolver. Set before open.
+	moreApprovers []string
+	resolver      deploys.PeopleResolver
 }
 
 func (h *harness) outcomeList() string {
@@ -157,15 +161,16 @@ func (h *harness) open() {
 		Store:     st,
 		Services: map[string]deploys.ServiceConfig{
 			"checkout": {Environment: "production", Providers: []deploys.Provider{h.prov}, Rollbacker: h.rb,
-				Approvers: []string{"alice", "bob"}, HasDeploySources: true},
+				Approvers: append([]string{"alice", "bob"}, h.moreApprovers...), HasDeploySources: true},
 			"search": {},
 			// cart rolls back like checkout, without approvers.
 			"cart": {Providers: []deploys.Provider{h.prov}, Rollbacker: h.rb},
 		},
 		People: map[string]incidents.Actor{"alice": incidents.SlackActor(alice), "bob": incidents.SlackActor(bob),
 			"lena": incidents.SlackActor(lena)},
-		Now:    h.clock.Now,
-		Logger: quiet,
+		Resolver: h.resolver,
+		Now:      h.clock.Now,
+		Logger:   quiet,
 		OnOutcome: func(m deploys.Mechanism, st deploys.RollbackState) {
 			h.outMu.Lock()
 			defer h.outMu.Unlock()

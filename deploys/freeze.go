@@ -72,18 +72,18 @@ func (e *FreezeRefusedError) Error() string {
 
 // mayLift reports whether actor may lift or replace the manual freeze f of
 // service, whose open incidents are incs; or the refusal.
-func (s *Service) mayLift(f *ManualFreeze, service string, incs []*incidents.Incident, actor incidents.Actor) *FreezeRefusedError {
+func (s *Service) mayLift(ctx context.Context, f *ManualFreeze, service string, incs []*incidents.Incident, actor incidents.Actor) *FreezeRefusedError {
 	if f == nil || f.By == actor {
 		return nil
 	}
 	approvers := s.opts.Services[service].Approvers
-	if slices.ContainsFunc(approvers, func(p string) bool { return s.isPerson(p, actor) }) {
+	if slices.ContainsFunc(approvers, func(p string) bool { return s.isPerson(ctx, p, actor) }) {
 		return nil
 	}
 	refused := &FreezeRefusedError{Service: service, Actor: actor, FrozenBy: f.By, Approvers: approvers}
 	for _, inc := range incs {
 		if lead := inc.Lead(); lead != "" {
-			if s.isPerson(lead, actor) {
+			if s.isPerson(ctx, lead, actor) {
 				return nil
 			}
 			if !slices.Contains(refused.Leads, lead) {
@@ -117,7 +117,7 @@ func (s *Service) Freeze(ctx context.Context, service string, actor incidents.Ac
 			if err != nil {
 				return err
 			}
-			if refused := s.mayLift(prev, service, incs, actor); refused != nil {
+			if refused := s.mayLift(ctx, prev, service, incs, actor); refused != nil {
 				return refused
 			}
 		}
@@ -159,7 +159,7 @@ func (s *Service) Unfreeze(ctx context.Context, service string, actor incidents.
 		if err != nil {
 			return err
 		}
-		if refused := s.mayLift(f, service, incs, actor); refused != nil {
+		if refused := s.mayLift(ctx, f, service, incs, actor); refused != nil {
 			return refused
 		}
 		if _, err := tx.DeleteManualFreeze(ctx, service); err != nil {

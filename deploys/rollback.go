@@ -259,6 +259,9 @@ func (s *Service) RequestRollback(ctx context.Context, in RollbackInput) (*Rollb
 		if err := tx.UpdateRollback(ctx, r); err != nil {
 			return err
 		}
+		if err := s.queueExpiry(ctx, tx, r); err != nil {
+			return err
+		}
 		text := fmt.Sprintf("Proposed rolling back %s from %s to %s through %s", r.Service, fromLabel(r), DeployLabel(r.To), r.Mechanism)
 		_, err = s.opts.Incidents.RecordTx(ctx, tx, r.Incident, in.Actor, s.rollbackEvent(r, EventRollbackProposed, text))
 		return err
@@ -292,6 +295,7 @@ func (s *Service) rollbackEvent(r *Rollback, kind incidents.EventKind, text stri
 	data := map[string]any{
 		"rollback_id": r.ID, "service": r.Service, "mechanism": string(r.Mechanism), "state": string(r.State),
 		"from_ref": r.From.Ref, "from_sha": r.From.SHA, "to_ref": r.To.Ref, "to_sha": r.To.SHA,
+		"proposed_by": string(r.ProposedBy),
 	}
 	if r.URL != "" {
 		data["url"] = r.URL
@@ -313,15 +317,18 @@ func (s *Service) Rollbacks(ctx context.Context, inc incidents.ID) ([]*Rollback,
 }
 
 // isPerson reports whether actor is person: a configured person's name
-// or a Slack user ID.
-func (s *Service) isPerson(person string, actor incidents.Actor) bool {
+// (known by Options.People, else by Options.Resolver) or a Slack user ID.
+func (s *Service) isPerson(ctx context.Context, person string, actor incidents.Actor) bool {
 	if person == "" || actor == "" {
 		return false
 	}
 	if a, ok := s.opts.People[person]; ok && a == actor {
 		return true
 	}
-	return actor == incidents.SlackActor(person) || actor == incidents.Actor(person)
+	if actor == incidents.SlackActor(person) || actor == incidents.Actor(person) {
+		return true
+	}
+	return s.resolvedPerson(ctx, person, actor)
 }
 
 // samePerson reports whether two people's names (or Slack IDs) name the
@@ -347,12 +354,12 @@ func (s *Service) samePerson(a, b string) bool {
 // lead. When the service has approvers, the lead may confirm only a
 // rollback proposed while they led: taking the lead (which anyone may) does
 // not let one confirm a rollback alone. leadChanged reports that case.
-func (s *Service) mayDecide(inc *incidents.Incident, r *Rollback, actor incidents.Actor, confirm bool) (ok, leadChanged bool) {
+func (s *Service) mayDecide(ctx context.Context, inc *incidents.Incident, r *Rollback, actor incidents.Actor, confirm bool) (ok, leadChanged bool) {
 	approvers := s.opts.Services[r.Service].Approvers
-	if slices.ContainsFunc(approvers, func(p string) bool { return s.isPerson(p, actor) }) {
+	if slices.ContainsFunc(approvers, func(p string) bool { return s.isPerson(ctx, p, actor) }) {
 		return true, false
 	}
-	if !s.isPerson(inc.Lead(), actor) {
+	if !s.isPerson(ctx, inc.Lead(), actor) {
 		return false, false
 	}
 	if !confirm || len(approvers) == 0 || s.samePerson(r.ProposedLead, inc.Lead()) {
@@ -391,7 +398,7 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 		if err != nil {
 			return err
 		}
-		if ok, leadChanged := s.mayDecide(inc, r, actor, confirm); !ok && (confirm || actor != r.ProposedBy) {
+		if ok, leadChanged := s.mayDecide(ctx, inc, r, actor, confirm); !ok && (confirm || actor != r.ProposedBy) {
 			refused = &RefusedError{Actor: actor, Rollback: r.ID, Service: r.Service, Lead: inc.Lead(),
 				Approvers: s.opts.Services[r.Service].Approvers, LeadChanged: leadChanged}
 			verb := "confirm"
@@ -446,7 +453,12 @@ func (s *Service) decide(ctx context.Context, id int64, actor incidents.Actor, c
 				return err
 			}
 		}
-		if _, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, actor, s.rollbackEvent(r, kind, text)); err != nil {
+		ev := s.rollbackEvent(r, kind, text)
+		ev.Data[DataDecision] = string(DecisionCanceled)
+		if confirm {
+			ev.Data[DataDecision] = string(DecisionConfirmed)
+		}
+		if _, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, actor, ev); err != nil {
 			return err
 		}
 		out = r
@@ -481,6 +493,8 @@ func (s *Service) expire(ctx context.Context, tx Tx, r *Rollback) error {
 		r.Service, DeployLabel(r.To), incidents.FormatDuration(s.opts.ProposalTTL))
 	ev := s.rollbackEvent(r, EventRollbackCanceled, text)
 	ev.Data["expired"] = true
+	ev.Data[DataDecision] = string(DecisionExpired)
+	ev.Data["ttl_seconds"] = int64(s.opts.ProposalTTL / time.Second)
 	_, err := s.opts.Incidents.RecordTx(ctx, tx, r.Incident, incidents.System, ev)
 	return err
 }
@@ -508,6 +522,7 @@ func (s *Service) RegisterJobs(q interface {
 }) {
 	q.Handle(JobRollbackStart, jobs.HandlerFunc(s.HandleStart))
 	q.Handle(JobRollbackFollow, jobs.HandlerFunc(s.HandleFollow))
+	q.Handle(JobRollbackExpire, jobs.HandlerFunc(s.HandleExpire))
 }
 
 // HandleStart runs JobRollbackStart: it starts the confirmed rollback at its

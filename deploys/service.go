@@ -85,6 +85,10 @@ type Options struct {
 	// People maps a configured person's name to the actor they act as
 	// ("slack:U01ALICE"), to recognise leads and approvers named in config.
 	People map[string]incidents.Actor
+	// Resolver, when set, tells who the people that People leaves out are
+	// (people configured by email only), so that they may confirm
+	// rollbacks as approvers. Optional.
+	Resolver PeopleResolver
 	// FollowEvery is how often a running rollback's progress is asked
 	// (default 15s); FollowFor how long it is followed at most (default 2h).
 	FollowEvery, FollowFor time.Duration
@@ -259,10 +263,17 @@ func (s *Service) normalize(d *Deploy) error {
 // mergeDeploy applies a report d over the stored deploy before (nil for a
 // new one), and reports false for a stale report that changes nothing: a
 // finished deploy never goes back to unfinished (a late or redelivered
-// "running"), and a report without a status or times keeps the stored
-// ones. A deploy reported without a start started now; a finished one
-// without an end finished now.
+// "running"), a report of an earlier Attempt is stale, and a report without
+// a status or times keeps the stored ones; a later Attempt (a re-run)
+// replaces the stored deploy whatever its status. A deploy reported without
+// a start started now; a finished one without an end finished now.
 func (s *Service) mergeDeploy(before *Deploy, d *Deploy) bool {
+	switch {
+	case before != nil && d.Attempt < before.Attempt:
+		return false // an earlier attempt's report, late
+	case before != nil && d.Attempt > before.Attempt:
+		before = nil // a re-run: it starts over
+	}
 	if before != nil {
 		if d.Status == StatusUnknown {
 			d.Status = before.Status
@@ -310,7 +321,7 @@ func (s *Service) RecordDeploy(ctx context.Context, d Deploy) (Deploy, error) {
 		if _, err := tx.SaveDeploy(ctx, &d); err != nil {
 			return err
 		}
-		if before != nil && before.Status == d.Status {
+		if before != nil && before.Status == d.Status && before.Attempt == d.Attempt {
 			return nil
 		}
 		incs, err := tx.OpenIncidents(ctx, d.Service)
@@ -367,6 +378,7 @@ func deployEvent(d Deploy) incidents.Event {
 	return incidents.Event{Kind: EventDeploy, Text: DeployText(d), Data: map[string]any{
 		"deploy_id": d.ID, "service": d.Service, "environment": d.Environment, "source": string(d.Source),
 		"ref": d.Ref, "sha": d.SHA, "status": string(d.Status), "url": d.URL, "rollback": d.Rollback,
+		"attempt": d.Attempt,
 	}}
 }
 

@@ -272,7 +272,7 @@ func TestConfirmRefusesOthersAndRecordsIt(t *testing.T) {
 		t.Errorf("state after a refusal: %s", got.State)
 	}
 	// The proposer may not confirm either, but may cancel.
-	h.runJobs()
+	h.settle()
 	if h.rb.startCalls() != 0 {
 		t.Fatal("a refused confirmation started the rollback")
 	}
@@ -742,7 +742,7 @@ func TestTwoProposalsStartOneRollback(t *testing.T) {
 		t.Errorf("proposal while one runs: %v", err)
 	}
 	h.rb.progress = []deploys.Progress{{Status: deploys.StatusSuccess}}
-	h.runJobs()
+	h.settle() // not past the other proposal's expiry
 	if n := h.rb.startCalls(); n != 1 {
 		t.Fatalf("Start called %d times, want 1", n)
 	}

@@ -63,7 +63,7 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		"severity_changed    slack:U01ALICE   Severity raised from sev2 to sev1",
 		"time to mitigate     13m",
 		"time to resolve      28m",
-		"Slack calls: 53 (each made once; 0 failed jobs)",
+		"Slack calls: 55 (each made once; 0 failed jobs)",
 		// The page: alice is on call, paged by DM, and acknowledges.
 		"You are paged for *INC-1* (SEV2, checkout): Checkout API returns 502 (step 1 of 3 of payments, round 1 of 3).",
 		"page.triggered      warroom          Paged alice (on call for payments-primary) (step 1 of 3 of payments, round 1 of 3)",
@@ -82,7 +82,9 @@ func TestDemoTellsTheSlackStory(t *testing.T) {
 		"`2026.11.02-2` `9f2c4e1` :white_circle: replaced · last good",
 		"[Roll back to this]",
 		"proposes rolling back *checkout* from `2026.11.03-1 (c0ffee1)` to `2026.11.02-2 (9f2c4e1)` through github_workflow",
-		"[Confirm rollback] [Cancel]",
+		// Once confirmed, the confirmation shows who confirmed it, not its buttons.
+		"proposed rolling back *checkout* from `2026.11.03-1 (c0ffee1)` to `2026.11.02-2 (9f2c4e1)` through github_workflow. (edited 1×)",
+		"Confirmed by @alice at 14:12 UTC — rolling back…",
 		"Rolled back checkout to 2026.11.02-2 (9f2c4e1) through github_workflow in 15s <https://github.example.com/acme/checkout/actions/runs/",
 		"rollback.succeeded  warroom",
 		// The digest of the demo's week.

@@ -5,8 +5,8 @@
 //	POST /hooks/deploy           a deploy event in Warroom's JSON (ParseDeploy); the webhook token
 //	POST /hooks/deploy/rollback  a rollback status callback (deploywebhook.ParseCallback), signed
 //	                             with X-Warroom-Signature and the service's rollback.webhook.secret
-//	POST /hooks/github           GitHub's deployment_status event, signed with X-Hub-Signature-256
-//	                             and github.webhook_secret
+//	POST /hooks/github           GitHub's deployment_status and workflow_run events, signed with
+//	                             X-Hub-Signature-256 and github.webhook_secret
 //
 // Each hands what it read to a deploys.Recorder before it answers, so an
 // answered delivery is stored. Recording is idempotent (a deploy is
@@ -16,9 +16,10 @@
 // Answers:
 //
 //	200 {"status":"ok", "deploy_id": 7, "service": "checkout"}   (a callback: {"status":"ok"})
-//	202 {"status":"ignored", "reason": "..."}  a GitHub event other than deployment_status, a
-//	                                           deployment of no configured service, a deploy to
-//	                                           an environment the service does not follow
+//	202 {"status":"ignored", "reason": "..."}  a GitHub event other than deployment_status and
+//	                                           workflow_run, a deployment or run of no configured
+//	                                           service, a deploy to an environment (a run on a
+//	                                           branch) the service does not follow
 //	400 {"error":"status: ..."}  a malformed body; the message names the field
 //	401 {"error":"..."}  no token or signature, or a wrong one
 //	404 {"error":"..."}  the hook is off (no webhooks.token, no github.webhook_secret), or a
@@ -255,7 +256,7 @@ func (h *Hooks) serveCallback(w http.ResponseWriter, r *http.Request) string {
 	return "recorded"
 }
 
-// serveGitHub records GitHub's deployment_status events.
+// serveGitHub records GitHub's deployment_status and workflow_run events.
 func (h *Hooks) serveGitHub(w http.ResponseWriter, r *http.Request) string {
 	if len(h.opts.GitHubSecret) == 0 {
 		return fail(w, r, http.StatusNotFound, "off",
@@ -274,11 +275,11 @@ func (h *Hooks) serveGitHub(w http.ResponseWriter, r *http.Request) string {
 	case "ping":
 		server.WriteJSON(w, http.StatusOK, reply{Status: "ok"})
 		return "recorded"
-	case "deployment_status":
+	case "deployment_status", "workflow_run":
 	case "":
 		return fail(w, r, http.StatusBadRequest, "bad_request", GitHubEventHeader+": missing")
 	default:
-		return ignored(w, "Warroom reads deployment_status events only, not "+event)
+		return ignored(w, "Warroom reads deployment_status and workflow_run events only, not "+event)
 	}
 	payload := body
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
@@ -287,6 +288,9 @@ func (h *Hooks) serveGitHub(w http.ResponseWriter, r *http.Request) string {
 			return fail(w, r, http.StatusBadRequest, "bad_request", "payload: missing from the form body (set the webhook's content type to application/json)")
 		}
 		payload = []byte(form.Get("payload"))
+	}
+	if event == "workflow_run" {
+		return h.serveWorkflowRun(w, r, payload)
 	}
 	ev, err := github.ParseDeploymentStatus(payload)
 	if err != nil {

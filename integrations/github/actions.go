@@ -124,6 +124,7 @@ func DeployFromRun(r *gh.WorkflowRun) deploys.Deploy {
 		URL:         r.GetHTMLURL(),
 		StartedAt:   r.GetRunStartedAt().Time,
 		Rollback:    strings.Contains(strings.ToLower(r.GetDisplayTitle()), "warroom rollback"),
+		Attempt:     r.GetRunAttempt(),
 	}
 	if d.StartedAt.IsZero() {
 		d.StartedAt = r.GetCreatedAt().Time

@@ -59,13 +59,13 @@ func TestActionsProviderReadsRunsOfTheDeployWorkflow(t *testing.T) {
 	runURL := func(id string) string { return f.URL() + "/acme/checkout/actions/runs/" + id }
 	want := []deploys.Deploy{
 		{Source: deploys.SourceGitHubActions, ExternalID: rollback, Ref: "main", SHA: sha2x, Status: deploys.StatusRunning,
-			Creator: githubfake.Login, Description: "Warroom rollback to v1.1 (k)", URL: runURL(rollback), StartedAt: at(-5), Rollback: true},
+			Creator: githubfake.Login, Description: "Warroom rollback to v1.1 (k)", URL: runURL(rollback), StartedAt: at(-5), Rollback: true, Attempt: 1},
 		{Source: deploys.SourceGitHubActions, ExternalID: failed, Ref: "main", SHA: sha3x, Status: deploys.StatusFailed,
-			Creator: "carol", Description: "Deploy", URL: runURL(failed), StartedAt: at(-60), FinishedAt: at(-30)},
+			Creator: "carol", Description: "Deploy", URL: runURL(failed), StartedAt: at(-60), FinishedAt: at(-30), Attempt: 1},
 		{Source: deploys.SourceGitHubActions, ExternalID: live, Ref: "main", SHA: sha2x, Status: deploys.StatusSuccess,
-			Creator: "bob", Description: "Deploy", URL: runURL(live), StartedAt: at(-200), FinishedAt: at(-195)},
+			Creator: "bob", Description: "Deploy", URL: runURL(live), StartedAt: at(-200), FinishedAt: at(-195), Attempt: 1},
 		{Source: deploys.SourceGitHubActions, ExternalID: old, Ref: "main", SHA: sha1x, Status: deploys.StatusInactive,
-			Creator: "alice", Description: "Deploy", URL: runURL(old), StartedAt: at(-300), FinishedAt: at(-290)},
+			Creator: "alice", Description: "Deploy", URL: runURL(old), StartedAt: at(-300), FinishedAt: at(-290), Attempt: 1},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Recent =\n%+v\nwant\n%+v", got, want)

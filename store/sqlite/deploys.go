@@ -26,7 +26,7 @@ func (s *Store) WithDeployTx(ctx context.Context, fn func(deploys.Tx) error) err
 }
 
 const deployColumns = `id, service, environment, source, external_id, ref, sha, status, creator, description, url,
-	started_at, finished_at, rollback`
+	started_at, finished_at, rollback, attempt`
 
 func scanDeploy(sc interface{ Scan(...any) error }) (deploys.Deploy, error) {
 	var (
@@ -35,7 +35,7 @@ func scanDeploy(sc interface{ Scan(...any) error }) (deploys.Deploy, error) {
 		started, finished int64
 	)
 	err := sc.Scan(&d.ID, &d.Service, &d.Environment, &source, &d.ExternalID, &d.Ref, &d.SHA, &status, &d.Creator,
-		&d.Description, &d.URL, &started, &finished, &d.Rollback)
+		&d.Description, &d.URL, &started, &finished, &d.Rollback, &d.Attempt)
 	d.Source, d.Status = deploys.Source(source), deploys.Status(status)
 	d.StartedAt, d.FinishedAt = fromMS(started), fromMS(finished)
 	return d, err
@@ -68,16 +68,16 @@ func (t *txn) SaveDeploy(ctx context.Context, d *deploys.Deploy) (*deploys.Deplo
 	}
 	err = t.db().QueryRowContext(ctx, `
 		INSERT INTO deploys (service, environment, source, external_id, ref, sha, status, creator, description, url,
-			started_at, finished_at, rollback, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			started_at, finished_at, rollback, attempt, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source, external_id) DO UPDATE SET service = excluded.service,
 			environment = excluded.environment, ref = excluded.ref, sha = excluded.sha, status = excluded.status,
 			creator = excluded.creator, description = excluded.description, url = excluded.url,
 			started_at = excluded.started_at, finished_at = excluded.finished_at, rollback = excluded.rollback,
-			updated_at = excluded.updated_at
+			attempt = excluded.attempt, updated_at = excluded.updated_at
 		RETURNING id`,
 		d.Service, d.Environment, string(d.Source), d.ExternalID, d.Ref, d.SHA, string(d.Status), d.Creator,
-		d.Description, d.URL, ms(d.StartedAt), ms(d.FinishedAt), d.Rollback, ms(t.s.now())).Scan(&d.ID)
+		d.Description, d.URL, ms(d.StartedAt), ms(d.FinishedAt), d.Rollback, d.Attempt, ms(t.s.now())).Scan(&d.ID)
 	if err != nil {
 		return nil, fmt.Errorf("saving deploy %s/%s: %w", d.Source, d.ExternalID, err)
 	}
