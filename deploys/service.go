@@ -448,7 +448,6 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 			continue
 		}
 		read.deploys = append(read.deploys, ds...)
-		s.keep(ctx, service, ds)
 	}
 	if len(cfg.Providers) > 0 {
 		s.mu.Lock()
@@ -456,29 +455,6 @@ func (s *Service) Recent(ctx context.Context, service string, limit int) (Recent
 		s.mu.Unlock()
 	}
 	return s.merge(ctx, service, cfg, limit, read)
-}
-
-// keep stores what a provider answered, as RecordDeploy does for a
-// webhook's report: the postmortem draft and the read-only CLI, which never
-// call a provider, then see the deploy that preceded an incident; Known
-// still has it after a restart; and a deploy that finished during an open
-// incident goes on its timeline even for a service that only a provider
-// tells about (GitHub Actions). A deploy without times is not stored (its
-// start would read as now), and a failure to store is logged: the
-// answer itself is still shown.
-func (s *Service) keep(ctx context.Context, service string, ds []Deploy) {
-	for _, d := range ds {
-		if d.StartedAt.IsZero() && d.FinishedAt.IsZero() {
-			continue
-		}
-		if d.Service == "" {
-			d.Service = service
-		}
-		if _, err := s.RecordDeploy(ctx, d); err != nil {
-			s.opts.Logger.Warn("storing a deploy read from its provider failed", "service", service,
-				"source", d.Source, "deploy", d.ExternalID, "error", err)
-		}
-	}
 }
 
 // Known is Recent without calling any provider: the stored deploys and
