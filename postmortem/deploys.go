@@ -90,11 +90,12 @@ func int64Of(v any) int64 {
 	return 0
 }
 
-// addDeploysBefore adds the deploys of ds (stored deploys, in any order)
-// that finished before detection, picked for each of the draft's services
-// as DeployWindow says, then sorts the rows by time. A deploy of another
-// service, one that had not finished by detection, and one the timeline
-// already shows are left out.
+// addDeploysBefore adds the deploys of ds (stored deploys and those shown
+// at declaration, in any order) that finished before detection, picked for
+// each of the draft's services as DeployWindow says, then sorts the rows by
+// time. A deploy of another service, one that had not finished by
+// detection, and one the timeline already shows are left out; a deploy
+// listed twice (by its source and ID) is shown as it comes first.
 func (d *Draft) addDeploysBefore(ds []deploys.Deploy, opts DraftOptions) {
 	if len(ds) > 0 && !d.Detected.IsZero() {
 		shown := map[int64]bool{}
@@ -103,10 +104,18 @@ func (d *Draft) addDeploysBefore(ds []deploys.Deploy, opts DraftOptions) {
 				shown[e.deployID] = true
 			}
 		}
+		seen := map[[2]string]bool{}
 		byService := map[string][]deploys.Deploy{}
 		for _, dep := range ds {
 			if dep.FinishedAt.IsZero() || !dep.FinishedAt.Before(d.Detected) || (dep.ID != 0 && shown[dep.ID]) {
 				continue
+			}
+			if dep.ExternalID != "" {
+				k := [2]string{string(dep.Source), dep.ExternalID}
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
 			}
 			byService[dep.Service] = append(byService[dep.Service], dep)
 		}

@@ -170,8 +170,27 @@ func TestDrafterReadsTheStoredDeploys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Declaring read GitHub: g7 was live (also reported by webhook, as
+	// v2 was) and g6 before it; the snapshot keeps them as they were.
+	g7 := deploys.Deploy{Service: "checkout", Source: deploys.SourceGitHubDeployments, ExternalID: "7", Ref: "g7",
+		Status: deploys.StatusSuccess, Creator: "octocat", StartedAt: at(13, 52, 0), FinishedAt: at(13, 57, 0)}
+	g6 := deploys.Deploy{Service: "checkout", Source: deploys.SourceGitHubDeployments, ExternalID: "6", Ref: "g6",
+		Status: deploys.StatusInactive, Creator: "octocat", StartedAt: at(12, 0, 0), FinishedAt: at(12, 5, 0)}
+	rec := deploys.Recent{Service: "checkout", Deploys: []deploys.Deploy{g7, g6}, ReadAt: now}
+	if err := deps.Snapshot(ctx, inc.ID, rec); err != nil {
+		t.Fatal(err)
+	}
+	// A retried job's later read changes nothing: the first snapshot is kept.
+	if err := deps.Snapshot(ctx, inc.ID, deploys.Recent{Service: "checkout", Deploys: []deploys.Deploy{g6}}); err != nil {
+		t.Fatal(err)
+	}
 	now = at(14, 20, 0)
 	report("checkout", "v3", at(14, 15, 0), at(14, 20, 0))
+	// GitHub's webhook then tells that g7 was replaced.
+	g7.Status = deploys.StatusInactive
+	if _, err := deps.RecordDeploy(ctx, g7); err != nil {
+		t.Fatal(err)
+	}
 
 	set, err := templates.New("")
 	if err != nil {
@@ -183,7 +202,9 @@ func TestDrafterReadsTheStoredDeploys(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
+		"before 1h55m Deploy of checkout g6: inactive",
 		"before 10m Deploy of checkout v2: success",
+		"before 3m Deploy of checkout g7: success",
 		"during 20m Deploy of checkout v3: success",
 	}
 	if got := deployRows(d); !equalLines(got, want) {
@@ -199,6 +220,10 @@ func TestDrafterReadsTheStoredDeploys(t *testing.T) {
 }
 
 type failingDeploys struct{ *sqlite.Store }
+
+func (failingDeploys) DeploySnapshots(context.Context, incidents.ID) ([]deploys.Deploy, error) {
+	return nil, nil
+}
 
 func (failingDeploys) DeploysBefore(context.Context, string, time.Time, int) ([]deploys.Deploy, error) {
 	return nil, errors.New("disk on fire")

@@ -33,8 +33,9 @@ type DraftOptions struct {
 	Names map[string]string
 	// IssueLinks maps an action item's text to the issue filed for it.
 	IssueLinks map[string]string
-	// DeploysBefore are stored deploys of the incident's services that
-	// finished before its detection (Drafter reads them with
+	// DeploysBefore are deploys of the incident's services that finished
+	// before its detection: those shown when it was declared, then the
+	// stored ones (Drafter reads them with Source.DeploySnapshots and
 	// Source.DeploysBefore); the draft lists those DeployWindow says.
 	DeploysBefore []deploys.Deploy
 }

@@ -27,6 +27,10 @@ type Source interface {
 	// finished before t, the last started first (the deploys that
 	// outside systems reported to Warroom: package deploys keeps them).
 	DeploysBefore(ctx context.Context, service string, t time.Time, limit int) ([]deploys.Deploy, error)
+	// DeploySnapshots lists the deploys that the services' providers
+	// (GitHub) listed when the incident was declared, with their statuses
+	// as they were then (package deploys keeps them).
+	DeploySnapshots(ctx context.Context, id incidents.ID) ([]deploys.Deploy, error)
 }
 
 // Drafter writes incidents' drafts from a Source: the server's
@@ -93,6 +97,13 @@ func (d *Drafter) Build(ctx context.Context, id incidents.ID) (*Draft, error) {
 	}
 	opts := DraftOptions{Location: d.Location, Now: d.now(), Names: d.Names}
 	if detected := detectedAt(inc); !detected.IsZero() {
+		// The snapshot first: for a deploy also stored, its status at
+		// declaration is the one kept.
+		snap, err := d.Source.DeploySnapshots(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("reading the deploys shown for %s: %w", id, err)
+		}
+		opts.DeploysBefore = append(opts.DeploysBefore, snap...)
 		for _, service := range draftServices(inc, alerts) {
 			ds, err := d.Source.DeploysBefore(ctx, service, detected, deployCandidates)
 			if err != nil {

@@ -65,6 +65,8 @@ func TestPostmortemDraftOfTheDemo(t *testing.T) {
 		t.Errorf("the draft lacks %q:\n%s", missing, md)
 	}
 	for _, want := range []string{"# INC-1: ", "\n## Timeline\n\nTimes in UTC.", "| CheckoutHigh5xxRate |",
+		// The deploy live at detection, as GitHub listed it on declare.
+		"| 2026-11-03 13:58:00 | before the incident: finished 2m before detection | github_deployments:deploy-bot | Deploy of checkout 2026.11.03-1 (c0ffee1) to production: success |",
 		// The rollback, with how long after detection it came.
 		"| UTC | When | Who | What happened |",
 		"| 2026-11-03 14:12:00 | during: 11m after detection | slack:U01ALICE | Proposed rolling back checkout from 2026.11.03-1 (c0ffee1) to 2026.11.02-2 (9f2c4e1) through github_workflow |",
