@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"net/http"
@@ -461,7 +462,8 @@ func arrivals(as []attempt, killedAt time.Time) string {
 //   - a request is repeated only as redelivered allows: after a lost
 //     answer (the injected hangs), or once per receiver for a request in
 //     flight at the kill (a page's deliveries go one at a time);
-//   - the injected hangs were sent again (nothing is dropped).
+//   - the injected hangs were sent again (nothing is dropped), a webhook
+//     delivery with the same body (so the same signature).
 func checkDeliveries(t *testing.T, w *Warroom, paged Incident, killedAt, restartedAt time.Time) {
 	t.Helper()
 	// PagerDuty: the events of each (dedup key, action).
@@ -507,11 +509,16 @@ func checkDeliveries(t *testing.T, w *Warroom, paged Incident, killedAt, restart
 		step, round int
 	}
 	hooks := map[string][]attempt{}
+	bodies := map[string][]byte{}
 	for _, r := range w.Webhook.Requests() {
 		if r.Refused || (!r.Faulted && r.Status != http.StatusOK) {
 			t.Errorf("the webhook receiver answered %d to %s %s (refused: %v)", r.Status, r.Event, r.DeliveryID, r.Refused)
 			continue
 		}
+		if b, ok := bodies[r.DeliveryID]; ok && !bytes.Equal(b, r.Body) {
+			t.Errorf("webhook delivery %s sent again with another body:\n%s\n%s", r.DeliveryID, b, r.Body)
+		}
+		bodies[r.DeliveryID] = r.Body
 		hooks[r.DeliveryID] = append(hooks[r.DeliveryID], attempt{at: r.At, answered: !(r.Faulted && r.Status == 0),
 			what: "webhook delivery " + r.DeliveryID})
 	}
