@@ -606,20 +606,27 @@ func (b *Bot) deployAction(ctx context.Context, cb slack.InteractionCallback, ac
 		err = b.enqueueNow(ctx, JobProposeRollback, "click:"+click, "",
 			ProposeRollbackJob{Incident: id, Service: service, ToRef: ref, User: cb.User.ID, Channel: channel})
 		return true, err
-	case ActionRollbackConfirm:
+	case ActionRollbackConfirm, ActionRollbackCancel:
 		id, perr := strconv.ParseInt(act.Value, 10, 64)
 		if perr != nil {
-			b.log.WarnContext(ctx, "malformed rollback confirmation", "value", act.Value)
+			b.log.WarnContext(ctx, "malformed rollback decision", "action_id", act.ActionID, "value", act.Value)
 			return true, nil
 		}
-		_, err = b.opts.Deploys.ConfirmRollback(ctx, id, actor)
-	case ActionRollbackCancel:
-		id, perr := strconv.ParseInt(act.Value, 10, 64)
-		if perr != nil {
-			b.log.WarnContext(ctx, "malformed rollback cancel", "value", act.Value)
-			return true, nil
+		// A refused decision is recorded on the timeline, so the same
+		// click sent twice (a replay: the trigger ID is Slack's, one per
+		// click) is decided once; a second click is decided again.
+		first, forget, ferr := b.firstClick(ctx, cb, act)
+		if ferr != nil || !first {
+			return true, ferr
 		}
-		_, err = b.opts.Deploys.CancelRollback(ctx, id, actor)
+		if act.ActionID == ActionRollbackConfirm {
+			_, err = b.opts.Deploys.ConfirmRollback(ctx, id, actor)
+		} else {
+			_, err = b.opts.Deploys.CancelRollback(ctx, id, actor)
+		}
+		if err != nil && !deploys.IsUserError(err) {
+			err = errors.Join(err, forget()) // not decided: a retry decides it
+		}
 	}
 	if err == nil {
 		return true, nil
@@ -632,6 +639,18 @@ func (b *Bot) deployAction(ctx context.Context, cb slack.InteractionCallback, ac
 		return true, b.tellClicker(ctx, cb, act, err.Error())
 	}
 	return true, fmt.Errorf("slack action %s by %s: %w", act.ActionID, cb.User.ID, err)
+}
+
+// firstClick remembers a click by its trigger ID and action, and reports
+// whether it is the first time; forget undoes that. A click without a
+// trigger ID is always first.
+func (b *Bot) firstClick(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) (first bool, forget func() error, err error) {
+	if cb.TriggerID == "" {
+		return true, func() error { return nil }, nil
+	}
+	key := "click:" + cb.TriggerID + ":" + act.ActionID
+	first, err = b.opts.Store.RememberEvent(ctx, key, b.now())
+	return first, func() error { return b.opts.Store.ForgetEvent(context.WithoutCancel(ctx), key) }, err
 }
 
 // parseRollbackTo parses a "Roll back to this" button's value,

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"net/http"
@@ -12,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warroomhq/warroom/integrations/webhook"
+	"github.com/warroomhq/warroom/internal/pagerdutyfake"
 	"github.com/warroomhq/warroom/internal/slackfake"
+	"github.com/warroomhq/warroom/internal/webhookfake"
 )
 
 // TestCrashMidStorm kills the process with SIGKILL in the middle of an
@@ -23,7 +27,12 @@ import (
 // every alert whose body was answered 2xx is in the database; every
 // incident, channel, message (by its metadata key), page and pull request
 // exists exactly once; and the escalation's next steps fire after the
-// restart, once each, on time.
+// restart, once each, on time. The page's PagerDuty trigger and webhook
+// delivery hang at their receivers (which take them in first, as when an
+// answer is lost) until the kill or the sender's timeout: each is sent
+// again, and every page event reaches PagerDuty and the webhook receiver
+// once, as far as a receiver that dedupes (by dedup key, by
+// X-Warroom-Delivery) can tell: see checkDeliveries.
 func TestCrashMidStorm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary through a storm and a crash (about 30 s)")
@@ -37,6 +46,13 @@ func TestCrashMidStorm(t *testing.T) {
 	search := func(name string) Alert {
 		return Alert{Fingerprint: "fp-" + name, Labels: map[string]string{"alertname": name, "service": "search"}}
 	}
+
+	// The page's first PagerDuty event and webhook delivery take effect
+	// and then hang: in flight at the kill (PagerDuty's client waits 30 s,
+	// the kill comes before the page's step 2 at 30 s), or until the
+	// webhook client's 15 s timeout on a slow run.
+	w.PagerDuty.FailNext(1, pagerdutyfake.Fault{Hang: true, Apply: true})
+	w.Webhook.FailNext(1, webhookfake.Fault{Hang: true, Apply: true})
 
 	// Before the storm: a checkout incident whose page escalates, and two
 	// search incidents to resolve.
@@ -162,6 +178,7 @@ func TestCrashMidStorm(t *testing.T) {
 	}
 	mu.Unlock()
 
+	restartedAt := time.Now()
 	w.Restart()
 	t.Logf("restarted %s after the kill", time.Since(killedAt).Round(time.Millisecond))
 	w.Slack.SetFaultFunc(func(string, int) slackfake.Fault { return slackfake.Fault{Delay: 20 * time.Millisecond} })
@@ -273,11 +290,14 @@ func TestCrashMidStorm(t *testing.T) {
 		}
 	}
 
-	// The page exists once in PagerDuty; each pull request once.
+	// The page exists once in PagerDuty, and its events and webhook
+	// deliveries arrived once each (see checkDeliveries); each pull
+	// request exists once.
 	dedup := fmt.Sprintf("warroom-inc-%d", paged.Number)
 	if a := w.PagerDuty.Alerts(dedup); len(a) != 1 {
 		t.Errorf("%d PagerDuty alerts for %s, want 1", len(a), dedup)
 	}
+	checkDeliveries(t, w, paged, killedAt, restartedAt)
 	prs := w.GitHub.PullRequests("acme/postmortems")
 	if len(prs) != 2 {
 		t.Errorf("%d postmortem pull requests, want 2: %+v", len(prs), prs)
@@ -377,4 +397,166 @@ func carriedOut(f *slackfake.Fake, method string) int {
 		}
 	}
 	return n
+}
+
+// attempt is one request of a delivery as its receiver saw it.
+type attempt struct {
+	at time.Time
+	// answered is false when the receiver gave no answer (an injected hang
+	// that ended with a dropped connection): Warroom cannot know that it
+	// got through, and must send it again.
+	answered bool
+	what     string
+}
+
+// redelivered checks the requests of one delivery, in order of arrival.
+// Warroom's deliveries are at-least-once: a job is marked done only after
+// its receiver's 2xx answer, so a request is sent again after one whose
+// answer Warroom did not read. That is one that got no answer, or one in
+// flight at the kill: answered, but the process died before it recorded the
+// job done (it arrived before the kill and its repeat after the restart).
+// Any other repeat is a duplicate Warroom should not have sent. It returns
+// the number of repeats of answered requests across the kill, and the
+// duplicates.
+func redelivered(as []attempt, killedAt, restartedAt time.Time) (acrossKill int, bad []string) {
+	for i := 1; i < len(as); i++ {
+		prev, cur := as[i-1], as[i]
+		switch {
+		case !prev.answered:
+		case prev.at.Before(killedAt) && cur.at.After(restartedAt):
+			acrossKill++
+		default:
+			bad = append(bad, fmt.Sprintf("%s sent again at %s after an answer at %s (kill at %s)",
+				cur.what, cur.at.Format("15:04:05.000"), prev.at.Format("15:04:05.000"), killedAt.Format("15:04:05.000")))
+		}
+	}
+	return acrossKill, bad
+}
+
+// arrivals describes attempts by their arrival relative to the kill, as
+// "-8.1s (no answer), +0.2s".
+func arrivals(as []attempt, killedAt time.Time) string {
+	var out []string
+	for _, a := range as {
+		s := fmt.Sprintf("%+.1fs", a.at.Sub(killedAt).Seconds())
+		if !a.answered {
+			s += " (no answer)"
+		}
+		out = append(out, s)
+	}
+	return fmt.Sprintf("%d requests, at %s from the kill", len(as), strings.Join(out, ", "))
+}
+
+// checkDeliveries checks that every event of the crash test's page reached
+// PagerDuty and the page webhook's receiver exactly once, as a receiver
+// that dedupes sees it. "Exactly once" over HTTP across a kill -9 is
+// at-least-once sending with deduplication at the receiver: PagerDuty
+// merges events by dedup key (one alert), and a webhook receiver ignores an
+// X-Warroom-Delivery it has processed (the README asks it to; webhookfake
+// does). So:
+//
+//   - each expected event was processed once: a trigger per dedup key in
+//     PagerDuty; page.triggered (step 1) and page.escalated steps 2 and 3
+//     (round 1) at the webhook, each under its own stable delivery ID
+//     (a redelivery under another ID would be processed twice);
+//   - a request is repeated only as redelivered allows: after a lost
+//     answer (the injected hangs), or once per receiver for a request in
+//     flight at the kill (a page's deliveries go one at a time);
+//   - the injected hangs were sent again (nothing is dropped), a webhook
+//     delivery with the same body (so the same signature).
+func checkDeliveries(t *testing.T, w *Warroom, paged Incident, killedAt, restartedAt time.Time) {
+	t.Helper()
+	// PagerDuty: the events of each (dedup key, action).
+	pd := map[string][]attempt{}
+	var pdKeys []string
+	for _, e := range w.PagerDuty.Events() {
+		if e.Status == http.StatusBadRequest {
+			t.Errorf("PagerDuty refused an event: %v %s", e.Errors, e.Body)
+			continue
+		}
+		k := e.DedupKey + " " + e.Action
+		if _, ok := pd[k]; !ok {
+			pdKeys = append(pdKeys, k)
+		}
+		pd[k] = append(pd[k], attempt{at: e.Received, answered: !(e.Faulted && e.Status == 0), what: "PagerDuty " + k})
+	}
+	dedup := fmt.Sprintf("warroom-inc-%d", paged.Number)
+	if want := []string{dedup + " trigger"}; !slices.Equal(pdKeys, want) {
+		t.Errorf("PagerDuty events %v, want %v", pdKeys, want)
+	}
+	pdAcross := 0
+	for _, k := range pdKeys {
+		across, bad := redelivered(pd[k], killedAt, restartedAt)
+		pdAcross += across
+		for _, b := range bad {
+			t.Error(b)
+		}
+		t.Logf("PagerDuty %s: %s", k, arrivals(pd[k], killedAt))
+	}
+	if as := pd[dedup+" trigger"]; len(as) < 2 || as[0].answered {
+		t.Errorf("PagerDuty's first trigger hung until the kill and was not sent again: %+v", as)
+	}
+	if pdAcross > 1 {
+		t.Errorf("%d PagerDuty events repeated across the kill after an answer, want at most 1 (one in flight)", pdAcross)
+	}
+	if a, ok := w.PagerDuty.Alert(dedup); !ok || a.State != pagerdutyfake.StateTriggered {
+		t.Errorf("PagerDuty's alert %s: %+v", dedup, a)
+	}
+
+	// The webhook: the requests of each delivery ID.
+	type step struct {
+		event       string
+		step, round int
+	}
+	hooks := map[string][]attempt{}
+	bodies := map[string][]byte{}
+	for _, r := range w.Webhook.Requests() {
+		if r.Refused || (!r.Faulted && r.Status != http.StatusOK) {
+			t.Errorf("the webhook receiver answered %d to %s %s (refused: %v)", r.Status, r.Event, r.DeliveryID, r.Refused)
+			continue
+		}
+		if b, ok := bodies[r.DeliveryID]; ok && !bytes.Equal(b, r.Body) {
+			t.Errorf("webhook delivery %s sent again with another body:\n%s\n%s", r.DeliveryID, b, r.Body)
+		}
+		bodies[r.DeliveryID] = r.Body
+		hooks[r.DeliveryID] = append(hooks[r.DeliveryID], attempt{at: r.At, answered: !(r.Faulted && r.Status == 0),
+			what: "webhook delivery " + r.DeliveryID})
+	}
+	got := map[step]int{}
+	for _, d := range w.Webhook.Deliveries() {
+		var p webhook.PagePayload
+		if err := d.Decode(&p); err != nil || p.Event != d.Event || p.Incident.ID != int64(paged.Number) {
+			t.Errorf("webhook delivery %s (%s): %+v %v; want one of %s", d.DeliveryID, d.Event, p, err, paged.ID)
+			continue
+		}
+		got[step{p.Event, p.Page.Step, p.Page.Round}]++
+	}
+	want := map[step]int{{webhook.EventPageTriggered, 1, 1}: 1, {webhook.EventPageEscalated, 2, 1}: 1, {webhook.EventPageEscalated, 3, 1}: 1}
+	if !maps.Equal(got, want) {
+		t.Errorf("page events delivered to the webhook (by delivery ID): %v, want %v", got, want)
+	}
+	hookAcross := 0
+	for _, id := range slices.Sorted(maps.Keys(hooks)) {
+		across, bad := redelivered(hooks[id], killedAt, restartedAt)
+		hookAcross += across
+		for _, b := range bad {
+			t.Error(b)
+		}
+		t.Logf("webhook %s: %s", id, arrivals(hooks[id], killedAt))
+	}
+	if hookAcross > 1 {
+		t.Errorf("%d webhook deliveries repeated across the kill after an answer, want at most 1 (one in flight)", hookAcross)
+	}
+	hung := 0
+	for _, as := range hooks {
+		if !as[0].answered {
+			hung++
+			if len(as) < 2 {
+				t.Errorf("the webhook delivery that hung was not sent again: %+v", as)
+			}
+		}
+	}
+	if hung != 1 {
+		t.Errorf("%d webhook deliveries hung, want 1 (the injected fault)", hung)
+	}
 }

@@ -522,37 +522,33 @@ type Button struct {
 
 // Buttons returns the buttons of a message, in order.
 func Buttons(m slackfake.Message) []Button {
+	// An element's text is an object in a button and a string in a context
+	// block: elements are decoded one by one, and what is not a button
+	// skipped.
+	type element struct {
+		Type     string `json:"type"`
+		ActionID string `json:"action_id"`
+		Value    string `json:"value"`
+		Text     struct {
+			Text string `json:"text"`
+		} `json:"text"`
+	}
 	var blocks []struct {
-		BlockID  string `json:"block_id"`
-		Elements []struct {
-			Type     string `json:"type"`
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-			Text     struct {
-				Text string `json:"text"`
-			} `json:"text"`
-		} `json:"elements"`
-		Accessory *struct {
-			Type     string `json:"type"`
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-			Text     struct {
-				Text string `json:"text"`
-			} `json:"text"`
-		} `json:"accessory"`
+		BlockID   string            `json:"block_id"`
+		Elements  []json.RawMessage `json:"elements"`
+		Accessory json.RawMessage   `json:"accessory"`
 	}
 	if json.Unmarshal(m.Blocks, &blocks) != nil {
 		return nil
 	}
 	var out []Button
 	for _, b := range blocks {
-		for _, e := range b.Elements {
-			if e.Type == "button" {
-				out = append(out, Button{ActionID: e.ActionID, BlockID: b.BlockID, Value: e.Value, Text: e.Text.Text})
+		for _, raw := range append(b.Elements, b.Accessory) {
+			var e element
+			if len(raw) == 0 || json.Unmarshal(raw, &e) != nil || e.Type != "button" {
+				continue
 			}
-		}
-		if a := b.Accessory; a != nil && a.Type == "button" {
-			out = append(out, Button{ActionID: a.ActionID, BlockID: b.BlockID, Value: a.Value, Text: a.Text.Text})
+			out = append(out, Button{ActionID: e.ActionID, BlockID: b.BlockID, Value: e.Value, Text: e.Text.Text})
 		}
 	}
 	return out

@@ -1,9 +1,11 @@
 package e2e
 
 // Replayed requests (issue 9, "Faults", bad input): the same signed Slack
-// request, GitHub delivery, deploy event or alert body sent twice. The
-// first is carried out; the second changes nothing and is never a 5xx.
-// (A replay older than 5 minutes is refused as stale: TestBadInput.)
+// request (command, event, click), GitHub delivery, deploy event, rollback
+// callback or alert body sent twice. The first is carried out; the second
+// changes nothing and is never a 5xx. A click replayed with its timestamp
+// older than 5 minutes is refused as stale (and every Slack endpoint's
+// stale requests: TestBadInput).
 
 import (
 	"bytes"
@@ -36,6 +38,17 @@ func replay(t *testing.T, w *Warroom, path string, h http.Header, body []byte) (
 	return first, second, firstBody, secondBody
 }
 
+// anyEvent reports whether the timeline has an event of kind whose text
+// holds text.
+func anyEvent(tl []TimelineEvent, kind, text string) bool {
+	for _, ev := range tl {
+		if ev.Kind == kind && strings.Contains(ev.Text, text) {
+			return true
+		}
+	}
+	return false
+}
+
 // slashCommand is a signed /incident command as Slack sends it, with a
 // fixed trigger ID.
 func slashCommand(w *Warroom, user, channel, text, trigger string) (http.Header, []byte) {
@@ -54,7 +67,11 @@ func TestReplayedRequests(t *testing.T) {
 		t.Skip("runs the binary for about 10 s")
 	}
 	t.Parallel()
-	w := Start(t, Options{Config: faultConfig(t)})
+	// search's rollbacks go to the webhook fake, which plays the deploy
+	// tool (replay_clicks_test.go).
+	w := Start(t, Options{Config: faultConfig(t,
+		`url: "http://127.0.0.1:9/rollback", secret: `+RollbackSecret,
+		`url: "${PAGER_WEBHOOK_URL}", secret: "${PAGER_WEBHOOK_SECRET}"`)})
 	alice := w.Users["alice"]
 
 	// A slash command that declares.
@@ -77,8 +94,13 @@ func TestReplayedRequests(t *testing.T) {
 		t.Fatalf("a replayed declare made %d incidents", len(base.Incidents))
 	}
 
+	// Rollbacks to cancel and confirm in the round's clicks
+	// (replay_clicks_test.go).
+	clicks := proposeRollbacks(t, w, inc)
+
 	// Each of these changes something once; its replay must change nothing
-	// more.
+	// more: the requests below, then clicks and rollback callbacks
+	// (clicks).
 	msgTS := w.Slack.Post(inc.Channel.ID, alice, "the load balancer drops half the requests")
 	type replayCase struct {
 		name, path string
@@ -117,12 +139,15 @@ func TestReplayedRequests(t *testing.T) {
 		}
 		firstAnswers[i] = fmt.Sprintf("%d %s", st, bytes.TrimSpace(body))
 	}
-	once := settled(t, w, 20*time.Second)
-	// Each first request did its part.
+	clicks.sendFirst(t, w)
+	once := settled(t, w, 30*time.Second)
+	// Each first request did its part (the clicks: checkFirst).
 	inc1 := once.Incidents[len(once.Incidents)-1]
-	if inc1.Status != "identified" || inc1.Timeline <= base.Incidents[0].Timeline+2 {
-		t.Errorf("the first requests did not change INC-1 as they should: %+v, was %+v", inc1, base.Incidents[0])
+	if !anyEvent(w.Timeline(inc.ID), "status_changed", "to identified") || inc1.Timeline <= base.Incidents[0].Timeline+2 {
+		t.Errorf("the first requests did not change INC-1 as they should: %+v, was %+v; timeline %v",
+			inc1, base.Incidents[0], kinds(w.Timeline(inc.ID)))
 	}
+	clicks.checkFirst(t, w)
 	if once.Deploys["checkout"] != base.Deploys["checkout"]+1 || once.Deploys["search"] != base.Deploys["search"]+1 {
 		t.Errorf("deploys: %v, was %v; want one more of each service", once.Deploys, base.Deploys)
 	}
@@ -137,6 +162,7 @@ func TestReplayedRequests(t *testing.T) {
 		}
 		t.Logf("%s: first %s; replay %d %s", c.name, firstAnswers[i], st, bytes.TrimSpace(body))
 	}
+	clicks.sendAgain(t, w)
 	twice := settled(t, w, 20*time.Second)
 	if !reflect.DeepEqual(once, twice) {
 		t.Errorf("the replays changed what Warroom holds:\nonce  %+v\ntwice %+v", once, twice)
@@ -146,6 +172,7 @@ func TestReplayedRequests(t *testing.T) {
 			}
 		}
 	}
+	clicks.checkAgain(t, w, twice)
 	checkServing(t, w)
 	if fivexx, panicked := serverErrors(t, w); len(fivexx) > 0 || panicked {
 		t.Errorf("5xx answers %v, panic in the log: %v", fivexx, panicked)
