@@ -43,7 +43,7 @@ func TestRollbackClickReplayedDecidedOnce(t *testing.T) {
 	inc := declare(t, sb, "Checkout errors sev1 checkout")
 	sb.Slack.Join(inc.ChannelID, dave)
 	command(t, sb, alice, inc.ChannelID, "rollback checkout")
-	runJobs(t, sb)
+	settle(t, sb) // not as far as the proposal's expiry
 	confirm := botMessages(sb, inc.ChannelID, "proposes rolling back")
 	if len(confirm) != 1 {
 		t.Fatalf("%d proposals; transcript:\n%s", len(confirm), sb.Slack.Transcript())
@@ -61,7 +61,7 @@ func TestRollbackClickReplayedDecidedOnce(t *testing.T) {
 		if err != nil || resp.Status != http.StatusOK {
 			t.Fatalf("click: %v %d %s", err, resp.Status, resp.Body)
 		}
-		runJobs(t, sb)
+		settle(t, sb)
 	}
 	refusals := func() int { return countKind(timeline(t, sb, inc.ID), deploys.EventRollbackRefused) }
 
