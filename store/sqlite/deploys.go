@@ -112,17 +112,27 @@ func listIncidents(ctx context.Context, q execer, service string) ([]*incidents.
 
 // Deploys lists a service's stored deploys, newest first.
 func (s *Store) Deploys(ctx context.Context, service string, limit int) ([]deploys.Deploy, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+deployColumns+` FROM deploys WHERE service = ?
+	out, err := s.queryDeploys(ctx, `SELECT `+deployColumns+` FROM deploys WHERE service = ?
 		ORDER BY started_at DESC, id DESC LIMIT ?`, service, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing deploys of %s: %w", service, err)
+	}
+	return out, nil
+}
+
+// queryDeploys reads the deploys that query (selecting deployColumns)
+// lists.
+func (s *Store) queryDeploys(ctx context.Context, query string, args ...any) ([]deploys.Deploy, error) {
+	rows, err := s.read().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []deploys.Deploy
 	for rows.Next() {
 		d, err := scanDeploy(rows)
 		if err != nil {
-			return nil, fmt.Errorf("listing deploys of %s: %w", service, err)
+			return nil, err
 		}
 		out = append(out, d)
 	}
@@ -141,20 +151,11 @@ const deploysBeforeSQL = `SELECT ` + deployColumns + ` FROM deploys
 // finished before t, the last started first, for postmortem drafts
 // (postmortem.Source).
 func (s *Store) DeploysBefore(ctx context.Context, service string, t time.Time, limit int) ([]deploys.Deploy, error) {
-	rows, err := s.read().QueryContext(ctx, deploysBeforeSQL, service, ms(t), ms(t), limit)
+	out, err := s.queryDeploys(ctx, deploysBeforeSQL, service, ms(t), ms(t), limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing deploys of %s before %s: %w", service, t.UTC().Format(time.RFC3339), err)
 	}
-	defer rows.Close()
-	var out []deploys.Deploy
-	for rows.Next() {
-		d, err := scanDeploy(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing deploys of %s: %w", service, err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const rollbackColumns = `id, key, propose_key, incident_id, service, mechanism, from_deploy, to_deploy, state, handle, message, url,
