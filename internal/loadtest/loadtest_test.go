@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/warroomhq/warroom/incidents"
@@ -23,7 +24,10 @@ import (
 const testToken = "load-token"
 
 // fakeClock moves only when someone sleeps: SleepUntil sets the time and
-// returns at once.
+// returns at once. It is for runs without an API token: a poller's sleeps
+// would move the senders' time too, by as much as the scheduler lets it
+// poll while they send. Runs that poll use synctest (see
+// TestTimeToChannelFromPollingTheAPI).
 type fakeClock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -311,87 +315,120 @@ func incidentsJSON(w http.ResponseWriter, run string, incs map[int]bool) {
 	json.NewEncoder(w).Encode(map[string]any{"incidents": list, "count": len(list)})
 }
 
+// The tests of the poll run the whole load in a synctest bubble, on the
+// default wall clock (faked inside the bubble) and an in-memory network:
+// the bubble's time moves only when every goroutine (senders, poller,
+// server) waits, so each poll lands at an exact time however loaded the
+// machine is. (On fakeClock, the poller's sleeps would move the senders'
+// clock by as much as the scheduler let it poll before the last body was
+// answered.)
+
 func TestTimeToChannelFromPollingTheAPI(t *testing.T) {
-	clk := newFakeClock()
-	h, srv := newHooks(t, clk)
-	received := make(chan struct{})
-	var polls atomic.Int64
-	h.status = func(n int) int {
-		if n == 6 {
-			close(received)
+	synctest.Test(t, func(t *testing.T) {
+		h, url, client := newPipeHooks(t)
+		received := make(chan struct{})
+		var polls atomic.Int64
+		h.status = func(n int) int {
+			if n == 6 {
+				close(received)
+			}
+			return http.StatusOK
 		}
-		return http.StatusOK
-	}
-	h.api = func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer api" || r.URL.Query().Get("status") != "all" {
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
+		h.api = func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer api" || r.URL.Query().Get("status") != "all" {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			// Answer only once every body has arrived, so that the first
+			// poll sees what the bodies caused.
+			<-received
+			switch polls.Add(1) {
+			case 1: // at 0 s
+				incidentsJSON(w, "run", map[int]bool{0: true, 1: false})
+			default: // from 0.1 s on; group 2 never gets a channel
+				incidentsJSON(w, "run", map[int]bool{0: true, 1: true, 2: false})
+			}
 		}
-		// Answer only once every body has arrived, so the clock has not
-		// moved since the first body: each group's first alert is at 0.
-		<-received
-		switch polls.Add(1) {
-		case 1: // at 0 s
-			incidentsJSON(w, "run", map[int]bool{0: true, 1: false})
-		default: // from 0.1 s on; group 2 never gets a channel
-			incidentsJSON(w, "run", map[int]bool{0: true, 1: true, 2: false})
+		start := time.Now()
+		rep, err := Run(context.Background(), Options{URL: url, Client: client, Token: testToken, APIToken: "api",
+			Bodies: 6, Groups: 3, RunID: "run", Poll: 100 * time.Millisecond, Wait: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	rep, err := Run(context.Background(), Options{URL: srv.URL, Token: testToken, APIToken: "api", Bodies: 6, Groups: 3,
-		RunID: "run", Poll: 100 * time.Millisecond, Wait: 2 * time.Second, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := rep.Channels
-	if c == nil {
-		t.Fatalf("no channel report: %s", rep.ChannelsSkipped)
-	}
-	want := Channels{Groups: 3, Incidents: 3, WithChannel: 2, PollMS: 100,
-		ToIncident: Spread{P50: 0, Max: 100}, ToChannel: Spread{P50: 0, Max: 100}}
-	if *c != want {
-		t.Errorf("channels %+v, want %+v", *c, want)
-	}
-	// It gave up 2 s after the last body, not before and not much later
-	// (the last body is answered while the poll already moves the clock).
-	if n := polls.Load(); n < 20 || n > 30 {
-		t.Errorf("%d polls at 100 ms over 2 s", n)
-	}
-	var text strings.Builder
-	rep.WriteText(&text)
-	if !strings.Contains(text.String(), "3 of 3 groups got an incident, 2 a channel") ||
-		!strings.Contains(text.String(), "first alert to channel:  p50 0.00 s, max 0.10 s") {
-		t.Errorf("text report:\n%s", text.String())
-	}
+		took := time.Since(start)
+		c := rep.Channels
+		if c == nil {
+			t.Fatalf("no channel report: %s", rep.ChannelsSkipped)
+		}
+		want := Channels{Groups: 3, Incidents: 3, WithChannel: 2, PollMS: 100,
+			ToIncident: Spread{P50: 0, Max: 100}, ToChannel: Spread{P50: 0, Max: 100}}
+		if *c != want {
+			t.Errorf("channels %+v, want %+v", *c, want)
+		}
+		// Every body went out at 0 s (no rate limit), so with group 2
+		// never getting a channel the poll gave up at the first poll 2 s
+		// after the last body: polls at 0, 0.1, ..., 2 s.
+		if n := polls.Load(); n != 21 || took != 2*time.Second {
+			t.Errorf("%d polls at 100 ms in a run of %v, want 21 polls in 2s", n, took)
+		}
+		var text strings.Builder
+		rep.WriteText(&text)
+		if !strings.Contains(text.String(), "3 of 3 groups got an incident, 2 a channel") ||
+			!strings.Contains(text.String(), "first alert to channel:  p50 0.00 s, max 0.10 s") {
+			t.Errorf("text report:\n%s", text.String())
+		}
+	})
 }
 
 func TestPollingStopsWhenEveryGroupHasAChannel(t *testing.T) {
-	h, srv := newHooks(t, newFakeClock())
-	h.api = func(w http.ResponseWriter, r *http.Request) {
-		incidentsJSON(w, "done", map[int]bool{0: true, 1: true})
-	}
-	rep, err := Run(context.Background(), Options{URL: srv.URL, Token: testToken, APIToken: "api", Bodies: 4, Groups: 2,
-		RunID: "done", Wait: time.Hour, Clock: newFakeClock()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Channels.WithChannel != 2 || h.apiHits.Load() > 100 {
-		t.Errorf("%+v after %d polls", rep.Channels, h.apiHits.Load())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h, url, client := newPipeHooks(t)
+		start := time.Now()
+		h.api = func(w http.ResponseWriter, r *http.Request) {
+			// Both incidents at once; group 0's channel at 0.5 s, group
+			// 1's at 1 s.
+			since := time.Since(start)
+			incidentsJSON(w, "done", map[int]bool{0: since >= 500*time.Millisecond, 1: since >= time.Second})
+		}
+		rep, err := Run(context.Background(), Options{URL: url, Client: client, Token: testToken, APIToken: "api",
+			Bodies: 4, Groups: 2, RunID: "done", Wait: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		want := Channels{Groups: 2, Incidents: 2, WithChannel: 2, PollMS: 100,
+			ToIncident: Spread{P50: 0, Max: 0}, ToChannel: Spread{P50: 500, Max: 1000}}
+		if rep.Channels == nil || *rep.Channels != want {
+			t.Errorf("channels %+v, want %+v", rep.Channels, want)
+		}
+		// Not at 0.5 s, when one group still had no channel, and not at
+		// the end of the hour's wait, but at the poll that saw the last
+		// channel: polls at 0, 0.1, ..., 1 s.
+		if n := h.apiHits.Load(); n != 11 || took != time.Second {
+			t.Errorf("%d polls in a run of %v, want 11 polls in 1s", n, took)
+		}
+	})
 }
 
 func TestPollingStopsOnAWrongAPIToken(t *testing.T) {
-	h, srv := newHooks(t, newFakeClock())
-	h.api = func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
-	}
-	rep, err := Run(context.Background(), Options{URL: srv.URL, Token: testToken, APIToken: "wrong", Bodies: 2,
-		Wait: time.Hour, Clock: newFakeClock()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Channels == nil || !strings.Contains(rep.Channels.Error, "401") || h.apiHits.Load() != 1 || rep.Channels.Incidents != 0 {
-		t.Errorf("%+v after %d API requests", rep.Channels, h.apiHits.Load())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h, url, client := newPipeHooks(t)
+		h.api = func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+		}
+		start := time.Now()
+		rep, err := Run(context.Background(), Options{URL: url, Client: client, Token: testToken, APIToken: "wrong",
+			Bodies: 2, Wait: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Channels == nil || !strings.Contains(rep.Channels.Error, "401") || h.apiHits.Load() != 1 || rep.Channels.Incidents != 0 {
+			t.Errorf("%+v after %d API requests", rep.Channels, h.apiHits.Load())
+		}
+		if took := time.Since(start); took != 0 {
+			t.Errorf("the run took %v; a refused token is not worth waiting for", took)
+		}
+	})
 }
 
 func TestBadOptions(t *testing.T) {
