@@ -66,10 +66,15 @@ const runPages = 3
 // conclusion: success → success, failure, timed_out and startup_failure →
 // failed, cancelled and skipped → canceled, action_required → pending,
 // others unknown. A successful run older than a later successful one is
-// inactive (replaced), as GitHub marks deployments. A run whose title
-// contains "Warroom rollback" (the recommended run-name) is a Rollback.
-// ExternalID is the run's ID. Environment and Service are left empty for
-// the caller. One call.
+// inactive (replaced), as GitHub marks deployments. A workflow_dispatch run
+// whose title contains "Warroom rollback" (the recommended run-name) is a
+// Rollback. ExternalID is the run's ID. Environment and Service are left
+// empty for the caller. One call.
+//
+// Runs that are not deploys are left out (RunNotADeploy): runs for pull
+// requests and other events than DeployEvents, and runs of a fork's
+// commit. GitHub's branch filter matches a run's head branch, which a
+// fork's pull request names as it likes ("main").
 func (c *Client) ActionsProvider(repo, workflow, branch string) deploys.Provider {
 	return &actionsProvider{c: c, repo: repo, workflow: workflow, branch: branch}
 }
@@ -99,6 +104,9 @@ func (p *actionsProvider) Recent(ctx context.Context, limit int) ([]deploys.Depl
 	out := make([]deploys.Deploy, 0, limit)
 	live := false
 	for _, r := range runs.WorkflowRuns[:min(len(runs.WorkflowRuns), limit)] {
+		if runNotADeploy(p.repo, r) != "" {
+			continue
+		}
 		d := DeployFromRun(r)
 		if d.Status == deploys.StatusSuccess {
 			if live {
@@ -112,6 +120,7 @@ func (p *actionsProvider) Recent(ctx context.Context, limit int) ([]deploys.Depl
 }
 
 // DeployFromRun converts a workflow run to a deploy (see ActionsProvider).
+// It does not say whether the run is a deploy: RunNotADeploy does.
 func DeployFromRun(r *gh.WorkflowRun) deploys.Deploy {
 	d := deploys.Deploy{
 		Source:      deploys.SourceGitHubActions,
@@ -123,7 +132,7 @@ func DeployFromRun(r *gh.WorkflowRun) deploys.Deploy {
 		Description: r.GetDisplayTitle(),
 		URL:         r.GetHTMLURL(),
 		StartedAt:   r.GetRunStartedAt().Time,
-		Rollback:    strings.Contains(strings.ToLower(r.GetDisplayTitle()), "warroom rollback"),
+		Rollback:    isRollbackRun(r),
 		Attempt:     r.GetRunAttempt(),
 	}
 	if d.StartedAt.IsZero() {
