@@ -34,7 +34,9 @@ func personKey(email string) string { return "slack-user:" + strings.ToLower(str
 // SlackPeople resolves the configured people known by email only to the
 // Slack users that Slack said they are (JobLookUpPerson, invites), from the
 // store: it never calls Slack. The deploys service uses it to let such a
-// person confirm rollbacks as an approver.
+// person confirm rollbacks as an approver. A person configured with a
+// Slack user ID is that user only: SlackPeople does not know them, whatever
+// was learned of their email (an invite, an earlier configuration).
 func SlackPeople(store Store, people map[string]config.Person) deploys.PeopleResolver {
 	return slackPeople{store: store, people: people}
 }
@@ -46,7 +48,7 @@ type slackPeople struct {
 
 func (p slackPeople) ActorOf(ctx context.Context, person string) (incidents.Actor, bool, error) {
 	cp, ok := p.people[person]
-	if !ok || strings.TrimSpace(cp.Email) == "" {
+	if !ok || strings.TrimSpace(cp.Slack) != "" || strings.TrimSpace(cp.Email) == "" {
 		return "", false, nil
 	}
 	post, ok, err := p.store.Post(ctx, personKey(cp.Email))
