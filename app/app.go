@@ -254,6 +254,10 @@ func (a *App) Run(ctx context.Context, listen string, ready func(net.Addr)) erro
 		parts++
 		go func() { errc <- a.Digest.Run(ctx) }()
 	}
+	if a.Bot != nil {
+		parts++
+		go func() { errc <- a.Bot.RunPeopleLookups(ctx, time.Hour) }() // daily, by the date in the job key
+	}
 	if a.Publisher != nil && a.Publisher.Repo != nil {
 		parts++
 		go func() { errc <- a.syncPostmortems(ctx, a.Incidents.Now) }()

@@ -74,7 +74,7 @@ func (a *App) wireDeploys(cfg *config.Config, opts Options) error {
 		Store:     a.Store,
 		Services:  services,
 		People:    people,
-		Resolver:  bot.SlackPeople(a.Store, cfg.People), // people by email, once Slack said who they are
+		Resolver:  bot.SlackPeople(a.Store, cfg.People, opts.Now), // people by email, once Slack said who they are
 		Notify:    a.Queue.Notify,
 		Now:       opts.Now,
 		Logger:    opts.Logger.With("component", "deploys"),
