@@ -48,9 +48,9 @@ func (e WorkflowRunEvent) NotADeploy() string {
 
 // ParseWorkflowRun reads the body of a workflow_run webhook
 // (X-GitHub-Event: workflow_run, content type application/json). Its
-// errors name the missing or malformed field. A run whose status or
-// conclusion Warroom does not know (a "neutral" conclusion) has
-// deploys.StatusUnknown, which keeps a stored deploy's status.
+// errors name the missing or malformed field. A run whose status Warroom
+// does not know has deploys.StatusUnknown, which keeps a stored deploy's
+// status; a completed run is finished whatever its conclusion (RunStatus).
 func ParseWorkflowRun(body []byte) (WorkflowRunEvent, error) {
 	var ev gh.WorkflowRunEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
