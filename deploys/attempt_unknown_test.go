@@ -71,3 +71,39 @@ func TestADeployStoredWithoutAttemptIsNotPostedAgain(t *testing.T) {
 		t.Errorf("%d deploy events, want 4 ending with attempt 2's failure", len(evs))
 	}
 }
+
+// Recent and Known prefer the later attempt: a provider's answer (read
+// before a re-run, or cached) of attempt 1 does not hide the stored
+// attempt 2; a provider's attempt 3 that the store has not heard of does.
+func TestRecentPrefersTheLaterAttempt(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	start := h.clock.Now().Add(-time.Hour)
+	d := deploys.Deploy{Service: "checkout", Source: deploys.SourceGitHubDeployments, ExternalID: "501", Ref: "v5",
+		SHA: "5555555555555555", Status: deploys.StatusSuccess, Attempt: 1, StartedAt: start, FinishedAt: start.Add(time.Minute)}
+	h.prov.deploys = []deploys.Deploy{d}
+	if _, err := h.svc.Recent(ctx, "checkout", 10); err != nil {
+		t.Fatal(err)
+	}
+	rerun := d
+	rerun.Attempt, rerun.Status, rerun.StartedAt, rerun.FinishedAt = 2, deploys.StatusFailed, start.Add(10*time.Minute), start.Add(12*time.Minute)
+	if _, err := h.svc.RecordDeploy(ctx, rerun); err != nil {
+		t.Fatal(err)
+	}
+	for name, get := range map[string]func() (deploys.Recent, error){
+		"Known":  func() (deploys.Recent, error) { return h.svc.Known(ctx, "checkout", 10) },
+		"Recent": func() (deploys.Recent, error) { return h.svc.Recent(ctx, "checkout", 10) },
+	} {
+		rec, err := get()
+		if err != nil || len(rec.Deploys) != 1 || rec.Deploys[0].Attempt != 2 || rec.Deploys[0].Status != deploys.StatusFailed {
+			t.Errorf("%s: %+v, %v; want attempt 2 failed", name, rec.Deploys, err)
+		}
+	}
+	third := rerun
+	third.Attempt, third.Status, third.StartedAt, third.FinishedAt = 3, deploys.StatusRunning, start.Add(20*time.Minute), time.Time{}
+	h.prov.deploys = []deploys.Deploy{third}
+	rec, err := h.svc.Recent(ctx, "checkout", 10)
+	if err != nil || len(rec.Deploys) != 1 || rec.Deploys[0].Attempt != 3 || rec.Deploys[0].Status != deploys.StatusRunning {
+		t.Errorf("attempt 3 running: %+v, %v", rec.Deploys, err)
+	}
+}

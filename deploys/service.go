@@ -511,7 +511,9 @@ func (s *Service) Known(ctx context.Context, service string, limit int) (Recent,
 	return s.merge(ctx, service, cfg, limit, read)
 }
 
-// merge merges the stored deploys with what the providers answered.
+// merge merges the stored deploys with what the providers answered. The
+// provider's answer wins, except over a stored later attempt (as in
+// mergeDeploy: 0 is unknown) or a stored end of the same attempt.
 func (s *Service) merge(ctx context.Context, service string, cfg ServiceConfig, limit int, read providerRead) (Recent, error) {
 	out := Recent{Service: service, Errors: read.errors, ReadAt: read.at}
 	stored, err := s.opts.Store.Deploys(ctx, service, max(limit, 2*RecentLimit))
@@ -527,10 +529,14 @@ func (s *Service) merge(ctx context.Context, service string, cfg ServiceConfig, 
 		prev, ok := merged[k]
 		switch {
 		case !ok:
-		case fromProvider && prev.Status.Done() && !d.Status.Done():
-			return // the stored one heard it finish
 		case !fromProvider:
 			return
+		case d.Attempt > 0 && d.Attempt < prev.Attempt:
+			return // the stored one heard of a later attempt (a cached read)
+		case prev.Attempt > 0 && d.Attempt > prev.Attempt:
+			// a re-run the store has not heard of: the provider's
+		case prev.Status.Done() && !d.Status.Done():
+			return // the stored one heard it finish
 		}
 		if ok && d.ID == 0 {
 			d.ID = prev.ID
