@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Metrics: runner.NewMetrics(reg, st),
 		Lane:    jobLanes(opts.Workers),
 	})
-	if err := a.wireDeploys(cfg, opts); err != nil {
+	if err := a.wireDeploys(ctx, cfg, opts); err != nil {
 		st.Close()
 		return nil, err
 	}
