@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Metrics: runner.NewMetrics(reg, st),
 		Lane:    jobLanes(opts.Workers),
 	})
-	if err := a.wireDeploys(cfg, opts); err != nil {
+	if err := a.wireDeploys(ctx, cfg, opts); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -253,6 +253,10 @@ func (a *App) Run(ctx context.Context, listen string, ready func(net.Addr)) erro
 	if a.Digest != nil {
 		parts++
 		go func() { errc <- a.Digest.Run(ctx) }()
+	}
+	if a.Bot != nil {
+		parts++
+		go func() { errc <- a.Bot.RunPeopleLookups(ctx, time.Hour) }() // daily, by the date in the job key
 	}
 	if a.Publisher != nil && a.Publisher.Repo != nil {
 		parts++

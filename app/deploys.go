@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,7 +26,7 @@ type DeploySources func(service string, svc config.Service) ([]deploys.Provider,
 // wireDeploys builds the deploys service from the configuration and
 // registers its jobs. It runs after the queue exists and before the server
 // and the bot, which both use it.
-func (a *App) wireDeploys(cfg *config.Config, opts Options) error {
+func (a *App) wireDeploys(ctx context.Context, cfg *config.Config, opts Options) error {
 	sources := opts.DeploySources
 	if sources == nil {
 		var err error
@@ -74,7 +75,7 @@ func (a *App) wireDeploys(cfg *config.Config, opts Options) error {
 		Store:     a.Store,
 		Services:  services,
 		People:    people,
-		Resolver:  bot.SlackPeople(a.Store, cfg.People), // people by email, once Slack said who they are
+		Resolver:  bot.SlackPeople(a.Store, cfg.People, opts.Now), // people by email, once Slack said who they are
 		Notify:    a.Queue.Notify,
 		Now:       opts.Now,
 		Logger:    opts.Logger.With("component", "deploys"),
@@ -83,6 +84,10 @@ func (a *App) wireDeploys(cfg *config.Config, opts Options) error {
 		return err
 	}
 	a.Deploys.RegisterJobs(a.Queue)
+	// Proposals stored before each had its expiry job get one.
+	if err := a.Deploys.QueueExpiries(ctx); err != nil {
+		return fmt.Errorf("queueing the expiry of rollback proposals: %w", err)
+	}
 	return nil
 }
 

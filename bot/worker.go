@@ -370,7 +370,7 @@ func (b *Bot) runInvite(ctx context.Context, j jobs.Job) error {
 			return err
 		}
 		user = u.ID
-		if err := b.learnPerson(ctx, p.Email, user); err != nil { // bot/people.go
+		if err := b.learnPerson(ctx, p.Email, u); err != nil { // bot/people.go
 			return err
 		}
 	}

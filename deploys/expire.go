@@ -3,6 +3,8 @@ package deploys
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/warroomhq/warroom/jobs"
@@ -80,4 +82,30 @@ func (s *Service) HandleExpire(ctx context.Context, j jobs.Job) error {
 		s.opts.OnOutcome(expired.Mechanism, RollbackCanceled)
 	}
 	return nil
+}
+
+// QueueExpiries queues the JobRollbackExpire of every proposal still
+// waiting for a confirmation, for proposals stored before Warroom queued
+// one with each (an upgrade): call it when Warroom starts. The job's key
+// makes it a no-op for proposals that have theirs; a proposal older than
+// ProposalTTL expires as soon as the queue runs. Only the configured
+// services are looked at.
+func (s *Service) QueueExpiries(ctx context.Context) error {
+	return s.opts.Store.WithDeployTx(ctx, func(tx Tx) error {
+		for _, service := range slices.Sorted(maps.Keys(s.opts.Services)) {
+			rbs, err := tx.ActiveRollbacks(ctx, service)
+			if err != nil {
+				return err
+			}
+			for _, r := range rbs {
+				if r.State != RollbackProposed {
+					continue
+				}
+				if err := s.queueExpiry(ctx, tx, r); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }

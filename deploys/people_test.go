@@ -66,3 +66,19 @@ func TestAResolverErrorRefuses(t *testing.T) {
 		t.Fatalf("alice: %v", err)
 	}
 }
+
+// alice is configured with her Slack ID; a resolver that learned (from an
+// email lookup) that she is another user does not make that user alice.
+func TestAConfiguredSlackIDIsTheOnlyOne(t *testing.T) {
+	ctx := context.Background()
+	h := carolHarness(t, &emailPeople{known: map[string]incidents.Actor{"alice": incidents.SlackActor(dave)}})
+	_, r := h.propose()
+	var refused *deploys.RefusedError
+	if _, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(dave)); !errors.As(err, &refused) {
+		t.Fatalf("dave, whom the resolver takes for alice: %v, want a refusal", err)
+	}
+	got, err := h.svc.ConfirmRollback(ctx, r.ID, incidents.SlackActor(alice))
+	if err != nil || got.ConfirmedBy != incidents.SlackActor(alice) {
+		t.Fatalf("alice: %+v, %v", got, err)
+	}
+}

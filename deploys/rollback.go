@@ -318,12 +318,14 @@ func (s *Service) Rollbacks(ctx context.Context, inc incidents.ID) ([]*Rollback,
 
 // isPerson reports whether actor is person: a configured person's name
 // (known by Options.People, else by Options.Resolver) or a Slack user ID.
+// A person that Options.People knows is that actor only: the Resolver,
+// which learns from email lookups, never adds another.
 func (s *Service) isPerson(ctx context.Context, person string, actor incidents.Actor) bool {
 	if person == "" || actor == "" {
 		return false
 	}
-	if a, ok := s.opts.People[person]; ok && a == actor {
-		return true
+	if a, ok := s.opts.People[person]; ok {
+		return a == actor
 	}
 	if actor == incidents.SlackActor(person) || actor == incidents.Actor(person) {
 		return true

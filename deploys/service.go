@@ -264,15 +264,21 @@ func (s *Service) normalize(d *Deploy) error {
 // new one), and reports false for a stale report that changes nothing: a
 // finished deploy never goes back to unfinished (a late or redelivered
 // "running"), a report of an earlier Attempt is stale, and a report without
-// a status or times keeps the stored ones; a later Attempt (a re-run)
-// replaces the stored deploy whatever its status. A deploy reported without
-// a start started now; a finished one without an end finished now.
+// a status, times or attempt keeps the stored ones; a later Attempt (a
+// re-run) replaces the stored deploy whatever its status. Attempt 0 is
+// unknown (a source without attempts, or a deploy stored before Warroom
+// kept them): it is no re-run, nor stale, nor earlier than any. A deploy
+// reported without a start started now; a finished one without an end
+// finished now.
 func (s *Service) mergeDeploy(before *Deploy, d *Deploy) bool {
 	switch {
-	case before != nil && d.Attempt < before.Attempt:
+	case before == nil:
+	case d.Attempt > 0 && d.Attempt < before.Attempt:
 		return false // an earlier attempt's report, late
-	case before != nil && d.Attempt > before.Attempt:
+	case before.Attempt > 0 && d.Attempt > before.Attempt:
 		before = nil // a re-run: it starts over
+	case d.Attempt == 0:
+		d.Attempt = before.Attempt
 	}
 	if before != nil {
 		if d.Status == StatusUnknown {
@@ -321,7 +327,7 @@ func (s *Service) RecordDeploy(ctx context.Context, d Deploy) (Deploy, error) {
 		if _, err := tx.SaveDeploy(ctx, &d); err != nil {
 			return err
 		}
-		if before != nil && before.Status == d.Status && before.Attempt == d.Attempt {
+		if before != nil && before.Status == d.Status && sameAttempt(before.Attempt, d.Attempt) {
 			return nil
 		}
 		incs, err := tx.OpenIncidents(ctx, d.Service)
@@ -350,6 +356,13 @@ func (s *Service) RecordDeploy(ctx context.Context, d Deploy) (Deploy, error) {
 		s.opts.Notify()
 	}
 	return d, nil
+}
+
+// sameAttempt reports whether a stored attempt and a reported one are the
+// same try: equal, or the stored one unknown (0: stored before Warroom kept
+// attempts, whose first read after the upgrade reports 1, or more).
+func sameAttempt(stored, reported int) bool {
+	return stored == reported || stored == 0
 }
 
 // DeployLabel names a deploy for people: "v1.4.2 (abc1234)".
@@ -474,7 +487,9 @@ func (s *Service) Known(ctx context.Context, service string, limit int) (Recent,
 	return s.merge(ctx, service, cfg, limit, read)
 }
 
-// merge merges the stored deploys with what the providers answered.
+// merge merges the stored deploys with what the providers answered. The
+// provider's answer wins, except over a stored later attempt (as in
+// mergeDeploy: 0 is unknown) or a stored end of the same attempt.
 func (s *Service) merge(ctx context.Context, service string, cfg ServiceConfig, limit int, read providerRead) (Recent, error) {
 	out := Recent{Service: service, Errors: read.errors, ReadAt: read.at}
 	stored, err := s.opts.Store.Deploys(ctx, service, max(limit, 2*RecentLimit))
@@ -490,10 +505,14 @@ func (s *Service) merge(ctx context.Context, service string, cfg ServiceConfig, 
 		prev, ok := merged[k]
 		switch {
 		case !ok:
-		case fromProvider && prev.Status.Done() && !d.Status.Done():
-			return // the stored one heard it finish
 		case !fromProvider:
 			return
+		case d.Attempt > 0 && d.Attempt < prev.Attempt:
+			return // the stored one heard of a later attempt (a cached read)
+		case prev.Attempt > 0 && d.Attempt > prev.Attempt:
+			// a re-run the store has not heard of: the provider's
+		case prev.Status.Done() && !d.Status.Done():
+			return // the stored one heard it finish
 		}
 		if ok && d.ID == 0 {
 			d.ID = prev.ID

@@ -13,7 +13,9 @@ import (
 // serveWorkflowRun records a workflow_run event as a deploy of the service
 // whose deploys are the runs of that workflow (deploys.github_actions):
 // the same repository, the workflow's file, and the branch when the service
-// names one. The deploy is identified by the run's ID, as the GitHub
+// names one; and a run for a deploy event of the repository's own commit
+// (github.RunNotADeploy: not a pull request's run, not a fork's). The
+// deploy is identified by the run's ID, as the GitHub
 // Actions provider reads it, and carries the run's attempt: a redelivery
 // changes nothing, a re-run starts the deploy over, and a late event of an
 // earlier attempt, or an in_progress after the run completed, is stale.
@@ -24,6 +26,11 @@ func (h *Hooks) serveWorkflowRun(w http.ResponseWriter, r *http.Request, payload
 	}
 	service, why := h.serviceOfRun(ev)
 	if service == "" {
+		return ignored(w, why)
+	}
+	if why := ev.NotADeploy(); why != "" {
+		h.log.Info("GitHub workflow run of a deploy workflow is not a deploy", "delivery", r.Header.Get(GitHubDeliveryHeader),
+			"service", service, "run", ev.Deploy.ExternalID, "event", ev.Event, "head_repository", ev.HeadRepository, "reason", why)
 		return ignored(w, why)
 	}
 	ev.Deploy.Service = service

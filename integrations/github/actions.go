@@ -1,6 +1,7 @@
 package github
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,12 +65,18 @@ const runPages = 3
 // completed run last changed. Status: queued, waiting, requested and
 // pending runs are pending, in_progress is running; completed runs by
 // conclusion: success → success, failure, timed_out and startup_failure →
-// failed, cancelled and skipped → canceled, action_required → pending,
-// others unknown. A successful run older than a later successful one is
-// inactive (replaced), as GitHub marks deployments. A run whose title
-// contains "Warroom rollback" (the recommended run-name) is a Rollback.
-// ExternalID is the run's ID. Environment and Service are left empty for
-// the caller. One call.
+// failed, cancelled, skipped, neutral and stale → canceled (the run did
+// not deploy, by its own account), action_required → pending (waiting for
+// approval), any other or none → failed (see RunStatus). A successful run older than a later successful one is
+// inactive (replaced), as GitHub marks deployments. A workflow_dispatch run
+// whose title contains "Warroom rollback" (the recommended run-name) is a
+// Rollback. ExternalID is the run's ID. Environment and Service are left
+// empty for the caller. One call.
+//
+// Runs that are not deploys are left out (RunNotADeploy): runs for pull
+// requests and other events than DeployEvents, and runs of a fork's
+// commit. GitHub's branch filter matches a run's head branch, which a
+// fork's pull request names as it likes ("main").
 func (c *Client) ActionsProvider(repo, workflow, branch string) deploys.Provider {
 	return &actionsProvider{c: c, repo: repo, workflow: workflow, branch: branch}
 }
@@ -99,6 +106,9 @@ func (p *actionsProvider) Recent(ctx context.Context, limit int) ([]deploys.Depl
 	out := make([]deploys.Deploy, 0, limit)
 	live := false
 	for _, r := range runs.WorkflowRuns[:min(len(runs.WorkflowRuns), limit)] {
+		if runNotADeploy(p.repo, r) != "" {
+			continue
+		}
 		d := DeployFromRun(r)
 		if d.Status == deploys.StatusSuccess {
 			if live {
@@ -112,6 +122,7 @@ func (p *actionsProvider) Recent(ctx context.Context, limit int) ([]deploys.Depl
 }
 
 // DeployFromRun converts a workflow run to a deploy (see ActionsProvider).
+// It does not say whether the run is a deploy: RunNotADeploy does.
 func DeployFromRun(r *gh.WorkflowRun) deploys.Deploy {
 	d := deploys.Deploy{
 		Source:      deploys.SourceGitHubActions,
@@ -123,19 +134,24 @@ func DeployFromRun(r *gh.WorkflowRun) deploys.Deploy {
 		Description: r.GetDisplayTitle(),
 		URL:         r.GetHTMLURL(),
 		StartedAt:   r.GetRunStartedAt().Time,
-		Rollback:    strings.Contains(strings.ToLower(r.GetDisplayTitle()), "warroom rollback"),
+		Rollback:    isRollbackRun(r),
 		Attempt:     r.GetRunAttempt(),
 	}
 	if d.StartedAt.IsZero() {
 		d.StartedAt = r.GetCreatedAt().Time
 	}
-	if r.GetStatus() == "completed" {
+	if r.GetStatus() == "completed" && d.Status.Done() {
 		d.FinishedAt = r.GetUpdatedAt().Time
 	}
 	return d
 }
 
-// RunStatus maps a workflow run's status and conclusion to a Status.
+// RunStatus maps a workflow run's status and conclusion to a Status. A
+// completed run is never pending or running, except one waiting for
+// approval (action_required): cancelled, skipped, neutral and stale runs
+// did not deploy (canceled); a conclusion Warroom does not know, or none,
+// is failed, so that it is neither taken for a success nor left running.
+// An unknown status is StatusUnknown, which keeps a stored deploy's.
 func RunStatus(status, conclusion string) deploys.Status {
 	switch status {
 	case "queued", "waiting", "requested", "pending":
@@ -148,11 +164,12 @@ func RunStatus(status, conclusion string) deploys.Status {
 			return deploys.StatusSuccess
 		case "failure", "timed_out", "startup_failure":
 			return deploys.StatusFailed
-		case "cancelled", "skipped":
+		case "cancelled", "skipped", "neutral", "stale":
 			return deploys.StatusCanceled
 		case "action_required":
 			return deploys.StatusPending
 		}
+		return deploys.StatusFailed
 	}
 	return deploys.StatusUnknown
 }
@@ -368,7 +385,7 @@ func (r *workflowRollbacker) Progress(ctx context.Context, req deploys.RollbackR
 	case deploys.StatusCanceled:
 		p.Message = label + " was " + run.GetConclusion()
 	case deploys.StatusFailed:
-		p.Message = label + " " + strings.ReplaceAll(run.GetConclusion(), "_", " ")
+		p.Message = label + " " + strings.ReplaceAll(cmp.Or(run.GetConclusion(), "completed without a conclusion"), "_", " ")
 		if job, step, url := r.failedJob(ctx, owner, name, run.GetID()); job != "" {
 			p.Message += " in job " + job
 			if step != "" {

@@ -93,7 +93,13 @@ func TestRunStatus(t *testing.T) {
 		{"completed", "failure", deploys.StatusFailed},
 		{"completed", "startup_failure", deploys.StatusFailed},
 		{"completed", "cancelled", deploys.StatusCanceled},
-		{"completed", "neutral", deploys.StatusUnknown},
+		{"completed", "skipped", deploys.StatusCanceled},
+		{"completed", "neutral", deploys.StatusCanceled},
+		{"completed", "stale", deploys.StatusCanceled},
+		{"completed", "", deploys.StatusFailed},
+		{"completed", "exploded", deploys.StatusFailed},
+		{"completed", "action_required", deploys.StatusPending},
+		{"requested", "", deploys.StatusPending},
 		{"weird", "", deploys.StatusUnknown},
 	} {
 		if got := github.RunStatus(tc.status, tc.conclusion); got != tc.want {

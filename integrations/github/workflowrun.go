@@ -15,6 +15,12 @@ import (
 type WorkflowRunEvent struct {
 	// Repository is the repository's full name, "owner/name".
 	Repository string
+	// Event is the event the run is for: "push", "workflow_dispatch",
+	// "pull_request"...; HeadRepository the full name of the repository
+	// of its head commit (a fork's, for a fork's pull request; empty
+	// when GitHub does not say). NotADeploy says what they mean.
+	Event          string
+	HeadRepository string
 	// Action is what happened to the run: "requested", "in_progress" or
 	// "completed".
 	Action string
@@ -34,11 +40,17 @@ type WorkflowRunEvent struct {
 // deploys.github_actions.workflow names.
 func (e WorkflowRunEvent) WorkflowFile() string { return path.Base(e.WorkflowPath) }
 
+// NotADeploy says why the run is not a deploy of its repository (see
+// RunNotADeploy), or returns "" when it may be one.
+func (e WorkflowRunEvent) NotADeploy() string {
+	return RunNotADeploy(e.Repository, e.Event, e.HeadRepository)
+}
+
 // ParseWorkflowRun reads the body of a workflow_run webhook
 // (X-GitHub-Event: workflow_run, content type application/json). Its
-// errors name the missing or malformed field. A run whose status or
-// conclusion Warroom does not know (a "neutral" conclusion) has
-// deploys.StatusUnknown, which keeps a stored deploy's status.
+// errors name the missing or malformed field. A run whose status Warroom
+// does not know has deploys.StatusUnknown, which keeps a stored deploy's
+// status; a completed run is finished whatever its conclusion (RunStatus).
 func ParseWorkflowRun(body []byte) (WorkflowRunEvent, error) {
 	var ev gh.WorkflowRunEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
@@ -60,7 +72,8 @@ func ParseWorkflowRun(body []byte) (WorkflowRunEvent, error) {
 	}
 	run := ev.WorkflowRun
 	out := WorkflowRunEvent{Repository: ev.Repo.GetFullName(), Action: ev.GetAction(),
-		WorkflowPath: ev.Workflow.GetPath(), WorkflowName: ev.Workflow.GetName()}
+		WorkflowPath: ev.Workflow.GetPath(), WorkflowName: ev.Workflow.GetName(),
+		Event: run.GetEvent(), HeadRepository: run.GetHeadRepository().GetFullName()}
 	if out.WorkflowPath == "" {
 		out.WorkflowPath = runPath.Run.Path
 	}

@@ -98,5 +98,27 @@ func FuzzParseWorkflowRun(f *testing.F) {
 		if d.Status == "" || d.Source != deploys.SourceGitHubActions || d.Attempt < 0 {
 			t.Fatalf("deploy %+v", d)
 		}
+		if !d.Status.Done() && !d.FinishedAt.IsZero() {
+			t.Fatalf("a %s deploy with an end: %+v", d.Status, d)
+		}
 	})
+}
+
+// A completed run is finished whatever its conclusion: never "running"
+// with an end time.
+func TestParseWorkflowRunACompletedRunIsFinished(t *testing.T) {
+	good := string(readRunEvent(t, "workflow_run_completed.json"))
+	for conclusion, want := range map[string]deploys.Status{
+		`"neutral"`: deploys.StatusCanceled, `"stale"`: deploys.StatusCanceled, `"skipped"`: deploys.StatusCanceled,
+		`null`: deploys.StatusFailed, `"exploded"`: deploys.StatusFailed, `"action_required"`: deploys.StatusPending,
+	} {
+		body := strings.Replace(good, `"conclusion": "success"`, `"conclusion": `+conclusion, 1)
+		ev, err := github.ParseWorkflowRun([]byte(body))
+		if err != nil {
+			t.Fatalf("%s: %v", conclusion, err)
+		}
+		if d := ev.Deploy; d.Status != want || d.Status.Done() == d.FinishedAt.IsZero() {
+			t.Errorf("conclusion %s: status %s, finished at %s; want %s", conclusion, d.Status, d.FinishedAt, want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package githubfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -103,8 +104,11 @@ type WorkflowRun struct {
 	Workflow     string // the workflow's file name
 	DisplayTitle string
 	Event        string // "workflow_dispatch", "push", ...
-	HeadBranch   string
-	HeadSHA      string
+	// HeadRepository is the full name of the repository of the head
+	// commit: a fork's for a fork's pull request. Empty: the run's own.
+	HeadRepository string
+	HeadBranch     string
+	HeadSHA        string
 	// Status is queued, in_progress or completed; Conclusion, once
 	// completed, success, failure, cancelled, timed_out...
 	Status, Conclusion string
@@ -588,6 +592,8 @@ func (f *Fake) runJSON(rp *repo, r *run) map[string]any {
 		"run_number":       r.ID - 1000,
 		"run_attempt":      1,
 		"event":            r.Event,
+		"repository":       map[string]any{"full_name": rp.owner + "/" + rp.name},
+		"head_repository":  map[string]any{"full_name": cmp.Or(r.HeadRepository, rp.owner+"/"+rp.name)},
 		"status":           r.Status,
 		"conclusion":       conclusion,
 		"workflow_id":      r.workflow.ID,

@@ -110,6 +110,9 @@ type Fake struct {
 type User struct {
 	ID, Name, RealName, Email string
 	IsBot                     bool
+	// Deleted is a deactivated user; Guest a multi-channel guest
+	// (is_restricted).
+	Deleted, Guest bool
 }
 
 // Channel is a snapshot of a channel.

@@ -807,16 +807,17 @@ func (f *Fake) userJSON(u *User) map[string]any {
 		profile["email"] = u.Email
 	}
 	return map[string]any{
-		"id":        u.ID,
-		"team_id":   f.teamID,
-		"name":      u.Name,
-		"real_name": u.RealName,
-		"deleted":   false,
-		"is_bot":    u.IsBot,
-		"tz":        "Etc/UTC",
-		"tz_label":  "Coordinated Universal Time",
-		"tz_offset": 0,
-		"profile":   profile,
+		"id":            u.ID,
+		"team_id":       f.teamID,
+		"name":          u.Name,
+		"real_name":     u.RealName,
+		"deleted":       u.Deleted,
+		"is_bot":        u.IsBot,
+		"is_restricted": u.Guest,
+		"tz":            "Etc/UTC",
+		"tz_label":      "Coordinated Universal Time",
+		"tz_offset":     0,
+		"profile":       profile,
 	}
 }
 
