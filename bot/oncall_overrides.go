@@ -174,8 +174,9 @@ func (b *Bot) runCancelOverride(ctx context.Context, r *Request, words []string)
 	if err != nil {
 		return Reply{}, err
 	}
-	text := fmt.Sprintf(":arrows_counterclockwise: <@%s> cancelled override %d: %s was on call for *%s* until %s.", r.UserID, o.ID,
-		b.render.Person(o.Person), Escape(o.Schedule), o.To.In(s.Location).Format(onCallTime))
+	text := fmt.Sprintf(":arrows_counterclockwise: <@%s> cancelled override %d: %s was on call for *%s* until now (%s) instead of until %s.",
+		r.UserID, o.ID, b.render.Person(o.Person), Escape(o.Schedule), o.Until().In(s.Location).Format(onCallTime),
+		o.To.In(s.Location).Format(onCallTime))
 	if o.From.After(now) {
 		text = fmt.Sprintf(":arrows_counterclockwise: <@%s> cancelled override %d: %s will not be on call for *%s* from %s until %s.",
 			r.UserID, o.ID, b.render.Person(o.Person), Escape(o.Schedule),

@@ -46,12 +46,15 @@ func TestOnCallOverridesAreListedAndCancelled(t *testing.T) {
 	// bob is the person of #1 and the setter of #2.
 	h.clock.Advance(30 * time.Minute)
 	r := h.command(bob, "CGENERAL", "oncall override cancel #1")
-	if want := ":arrows_counterclockwise: <@U01BOB> cancelled override 1: <@U01BOB> was on call for *primary* until Tue 3 Mar 15:00 CET. " +
-		"On call now: <@U01ALICE>."; r.Text != want || !r.InChannel {
+	if want := ":arrows_counterclockwise: <@U01BOB> cancelled override 1: <@U01BOB> was on call for *primary* until now " +
+		"(Tue 3 Mar 13:30 CET) instead of until Tue 3 Mar 15:00 CET. On call now: <@U01ALICE>."; r.Text != want || !r.InChannel {
 		t.Errorf("cancel #1 (in channel %v):\n got %q\nwant %q", r.InChannel, r.Text, want)
 	}
 	if who, err := h.res.Who(h.ctx, "primary", h.clock.Now()); err != nil || who != "alice" {
 		t.Errorf("Who after the cancellation: %q %v", who, err)
+	}
+	if who, err := h.res.Who(h.ctx, "primary", h.clock.Now().Add(-15*time.Minute)); err != nil || who != "bob" {
+		t.Errorf("Who before the cancellation, asked after it: %q %v", who, err)
 	}
 	if got := h.command(slackBob, "CGENERAL", "oncall primary").Text; strings.Contains(got, "override") {
 		t.Errorf("oncall after the cancellation: %q", got)
