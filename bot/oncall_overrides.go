@@ -16,8 +16,9 @@ import (
 // ended (from the database, with their IDs, and from the configuration);
 // /incident oncall override cancel <id> cancels one from the database.
 //
-// Who may cancel an override: the person who set it, and the person it puts
-// on call (who may hand the shift back). Anyone else asks one of them, or
+// Who may cancel an override: people in the configuration (as for setting
+// one: personOfUser), and of them the person who set it, and the person it
+// puts on call (who may hand the shift back). Anyone else asks one of them, or
 // sets a newer override, which wins. Overrides from the configuration are
 // changed in the configuration.
 
@@ -39,17 +40,15 @@ func parseOverrideID(words []string) (int64, error) {
 	return id, nil
 }
 
-// mayCancelOverride reports whether the Slack user may cancel o: its
-// setter, or the configured person it puts on call.
-func (b *Bot) mayCancelOverride(o oncall.Override, user string) bool {
-	if user == "" {
+// mayCancelOverride reports whether Slack user user, who is the configured
+// person person (personOfUser, as for setting an override), may cancel o:
+// they set it, or it puts them on call. Someone no longer in the
+// configuration may not, even if they set it.
+func (b *Bot) mayCancelOverride(o oncall.Override, user, person string) bool {
+	if user == "" || person == "" {
 		return false
 	}
-	if o.CreatedBy == user {
-		return true
-	}
-	p, ok := b.opts.People[o.Person]
-	return ok && p.Slack == user
+	return o.CreatedBy == user || o.Person == person || b.opts.People[o.Person].Slack == user
 }
 
 func (b *Bot) runListOverrides(ctx context.Context, r *Request, words []string) (Reply, error) {
@@ -146,6 +145,14 @@ func (b *Bot) runCancelOverride(ctx context.Context, r *Request, words []string)
 	if err != nil {
 		return Reply{}, err
 	}
+	// Only people in the configuration may change who gets paged.
+	person, ok, err := b.personOfUser(ctx, r.UserID)
+	if err != nil {
+		return Reply{}, err
+	}
+	if !ok {
+		return notConfigured, nil
+	}
 	dir := b.opts.OnCall
 	o, err := dir.Override(ctx, id)
 	switch {
@@ -156,7 +163,7 @@ func (b *Bot) runCancelOverride(ctx context.Context, r *Request, words []string)
 	case err != nil:
 		return Reply{}, err
 	}
-	if !b.mayCancelOverride(o, r.UserID) {
+	if !b.mayCancelOverride(o, r.UserID, person) {
 		return Reply{Text: warning(fmt.Sprintf("Only whoever set override %d, or the person it puts on call, can cancel it. "+
 			"Ask them, or set a newer override: it wins.", id))}, nil
 	}
