@@ -177,19 +177,30 @@ func (b *Bot) runCancelOverride(ctx context.Context, r *Request, words []string)
 	}
 	b.log.InfoContext(ctx, "on-call override cancelled", slog.Int64("override", o.ID), slog.String("schedule", o.Schedule),
 		slog.String("person", o.Person), slog.String("by", r.UserID))
-	s, err := dir.Schedule(o.Schedule)
-	if err != nil {
-		return Reply{}, err
+	// The cancellation is done: what follows only words the reply. An
+	// override of a schedule removed from the configuration since is
+	// shown in UTC.
+	loc, configured := time.UTC, true
+	switch s, err := dir.Schedule(o.Schedule); {
+	case err == nil && s.Location != nil:
+		loc = s.Location
+	case errors.Is(err, oncall.ErrUnknownSchedule):
+		configured = false
+	case err != nil:
+		b.log.WarnContext(ctx, "reading the schedule of a cancelled override", slog.Int64("override", o.ID),
+			slog.String("schedule", o.Schedule), slog.Any("err", err))
 	}
 	text := fmt.Sprintf(":arrows_counterclockwise: <@%s> cancelled override %d: %s was on call for *%s* until now (%s) instead of until %s.",
-		r.UserID, o.ID, b.render.Person(o.Person), Escape(o.Schedule), o.Until().In(s.Location).Format(onCallTime),
-		o.To.In(s.Location).Format(onCallTime))
+		r.UserID, o.ID, b.render.Person(o.Person), Escape(o.Schedule), o.Until().In(loc).Format(onCallTime),
+		o.To.In(loc).Format(onCallTime))
 	if o.From.After(now) {
 		text = fmt.Sprintf(":arrows_counterclockwise: <@%s> cancelled override %d: %s will not be on call for *%s* from %s until %s.",
 			r.UserID, o.ID, b.render.Person(o.Person), Escape(o.Schedule),
-			o.From.In(s.Location).Format(onCallTime), o.To.In(s.Location).Format(onCallTime))
+			o.From.In(loc).Format(onCallTime), o.To.In(loc).Format(onCallTime))
 	}
-	if cur, err := dir.OnCall(ctx, o.Schedule, now); err == nil {
+	if !configured {
+		text += " *" + Escape(o.Schedule) + "* is no longer in the configuration."
+	} else if cur, err := dir.OnCall(ctx, o.Schedule, now); err == nil {
 		text += " On call now: " + b.render.Person(cur.Person) + "."
 	} else if errors.Is(err, oncall.ErrNobodyOnCall) {
 		text += " Nobody is on call for it now."

@@ -172,3 +172,26 @@ func TestOnlyConfiguredPeopleCancelOverrides(t *testing.T) {
 		t.Errorf("carol sets an override: %v %v", resp.JSON, err)
 	}
 }
+
+// TestCancellingAnOverrideOfARemovedSchedule: the schedule of an override
+// set from Slack was removed from the configuration since; cancelling it
+// still works, shows its times in UTC and says the schedule is gone,
+// instead of failing after the cancellation.
+func TestCancellingAnOverrideOfARemovedSchedule(t *testing.T) {
+	h := newOnCallHarness(t)
+	now := h.clock.Now() // Tue 3 Mar 12:00 UTC
+	o, err := h.st.AddOverride(h.ctx, oncall.Override{Schedule: "retired", Person: "bob", From: now, To: now.Add(2 * time.Hour), CreatedBy: "U01BOB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(30 * time.Minute)
+	r := h.command("U01BOB", "CGENERAL", fmt.Sprintf("oncall override cancel %d", o.ID))
+	want := fmt.Sprintf(":arrows_counterclockwise: <@U01BOB> cancelled override %d: <@U01BOB> was on call for *retired* until now "+
+		"(Tue 3 Mar 12:30 UTC) instead of until Tue 3 Mar 14:00 UTC. *retired* is no longer in the configuration.", o.ID)
+	if r.Text != want || !r.InChannel {
+		t.Errorf("cancel (in channel %v):\n got %q\nwant %q", r.InChannel, r.Text, want)
+	}
+	if kept, err := h.st.Override(h.ctx, o.ID); err != nil || kept.CancelledAt.IsZero() {
+		t.Errorf("not cancelled: %+v %v", kept, err)
+	}
+}
