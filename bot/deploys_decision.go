@@ -141,8 +141,8 @@ func (b *Bot) runRollbackDecided(ctx context.Context, j jobs.Job) error {
 			slack.MsgOptionText(p.Text, false), slack.MsgOptionBlocks(bl.BlockSet...))
 		return err
 	})
-	if isSlackError(err, "message_not_found", "channel_not_found", "is_archived", "cant_update_message") {
-		log.Warn("the rollback's confirmation could not be edited", "error", err)
+	if messageGone(err) {
+		log.Info("the rollback's confirmation cannot be edited any more (deleted, or its channel archived); not edited", "error", err)
 		return nil
 	}
 	if err != nil {

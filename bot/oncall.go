@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/warroomhq/warroom/config"
+	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/oncall"
 )
 
@@ -193,8 +196,10 @@ func (b *Bot) runOverride(ctx context.Context, r *Request, words []string) (Repl
 		return Reply{}, err
 	}
 	// Only people in the configuration may change who gets paged.
-	if _, ok := b.personBySlackID(r.UserID); !ok {
-		return Reply{Text: warning("Only people in the configuration (with their Slack ID) can change who is on call.")}, nil
+	if _, ok, err := b.personOfUser(ctx, r.UserID); err != nil {
+		return Reply{}, err
+	} else if !ok {
+		return notConfigured, nil
 	}
 	schedule, ok := b.scheduleNamed(a.schedule)
 	if !ok {
@@ -252,6 +257,35 @@ func (b *Bot) configuredPerson(s string) (string, error) {
 	}
 	return "", &UsageError{Msg: fmt.Sprintf("%q is not in the configuration's people, so they cannot be paged. "+
 		"Mention them (@bob) or use a name from people.", name)}
+}
+
+// notConfigured refuses a change of who is on call to a Slack user who is
+// not a configured person (personOfUser).
+var notConfigured = Reply{Text: warning("Only people in the configuration can change who is on call " +
+	"(by their Slack ID, or by their email once Slack has said whose it is).")}
+
+// personOfUser finds the configured person whom Slack user id is: by their
+// Slack ID, else, for people configured by email only, by what Slack said
+// their email is (SlackPeople: from the store, Slack is not called).
+// Setting and cancelling overrides both go by it.
+func (b *Bot) personOfUser(ctx context.Context, id string) (string, bool, error) {
+	if name, ok := b.personBySlackID(id); ok || !slackUserID.MatchString(id) {
+		return name, ok, nil
+	}
+	byEmail := SlackPeople(b.opts.Store, b.opts.People)
+	for _, name := range slices.Sorted(maps.Keys(b.opts.People)) {
+		if slackUserID.MatchString(b.opts.People[name].Slack) {
+			continue // known by Slack ID: not this user
+		}
+		a, ok, err := byEmail.ActorOf(ctx, name)
+		if err != nil {
+			return "", false, err
+		}
+		if ok && a == incidents.SlackActor(id) {
+			return name, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // personBySlackID finds the configured person with Slack user ID id.

@@ -16,8 +16,9 @@ import (
 // ended (from the database, with their IDs, and from the configuration);
 // /incident oncall override cancel <id> cancels one from the database.
 //
-// Who may cancel an override: the person who set it, and the person it puts
-// on call (who may hand the shift back). Anyone else asks one of them, or
+// Who may cancel an override: people in the configuration (as for setting
+// one: personOfUser), and of them the person who set it, and the person it
+// puts on call (who may hand the shift back). Anyone else asks one of them, or
 // sets a newer override, which wins. Overrides from the configuration are
 // changed in the configuration.
 
@@ -39,17 +40,15 @@ func parseOverrideID(words []string) (int64, error) {
 	return id, nil
 }
 
-// mayCancelOverride reports whether the Slack user may cancel o: its
-// setter, or the configured person it puts on call.
-func (b *Bot) mayCancelOverride(o oncall.Override, user string) bool {
-	if user == "" {
+// mayCancelOverride reports whether Slack user user, who is the configured
+// person person (personOfUser, as for setting an override), may cancel o:
+// they set it, or it puts them on call. Someone no longer in the
+// configuration may not, even if they set it.
+func (b *Bot) mayCancelOverride(o oncall.Override, user, person string) bool {
+	if user == "" || person == "" {
 		return false
 	}
-	if o.CreatedBy == user {
-		return true
-	}
-	p, ok := b.opts.People[o.Person]
-	return ok && p.Slack == user
+	return o.CreatedBy == user || o.Person == person || b.opts.People[o.Person].Slack == user
 }
 
 func (b *Bot) runListOverrides(ctx context.Context, r *Request, words []string) (Reply, error) {
@@ -146,6 +145,14 @@ func (b *Bot) runCancelOverride(ctx context.Context, r *Request, words []string)
 	if err != nil {
 		return Reply{}, err
 	}
+	// Only people in the configuration may change who gets paged.
+	person, ok, err := b.personOfUser(ctx, r.UserID)
+	if err != nil {
+		return Reply{}, err
+	}
+	if !ok {
+		return notConfigured, nil
+	}
 	dir := b.opts.OnCall
 	o, err := dir.Override(ctx, id)
 	switch {
@@ -156,7 +163,7 @@ func (b *Bot) runCancelOverride(ctx context.Context, r *Request, words []string)
 	case err != nil:
 		return Reply{}, err
 	}
-	if !b.mayCancelOverride(o, r.UserID) {
+	if !b.mayCancelOverride(o, r.UserID, person) {
 		return Reply{Text: warning(fmt.Sprintf("Only whoever set override %d, or the person it puts on call, can cancel it. "+
 			"Ask them, or set a newer override: it wins.", id))}, nil
 	}
@@ -170,18 +177,30 @@ func (b *Bot) runCancelOverride(ctx context.Context, r *Request, words []string)
 	}
 	b.log.InfoContext(ctx, "on-call override cancelled", slog.Int64("override", o.ID), slog.String("schedule", o.Schedule),
 		slog.String("person", o.Person), slog.String("by", r.UserID))
-	s, err := dir.Schedule(o.Schedule)
-	if err != nil {
-		return Reply{}, err
+	// The cancellation is done: what follows only words the reply. An
+	// override of a schedule removed from the configuration since is
+	// shown in UTC.
+	loc, configured := time.UTC, true
+	switch s, err := dir.Schedule(o.Schedule); {
+	case err == nil && s.Location != nil:
+		loc = s.Location
+	case errors.Is(err, oncall.ErrUnknownSchedule):
+		configured = false
+	case err != nil:
+		b.log.WarnContext(ctx, "reading the schedule of a cancelled override", slog.Int64("override", o.ID),
+			slog.String("schedule", o.Schedule), slog.Any("err", err))
 	}
-	text := fmt.Sprintf(":arrows_counterclockwise: <@%s> cancelled override %d: %s was on call for *%s* until %s.", r.UserID, o.ID,
-		b.render.Person(o.Person), Escape(o.Schedule), o.To.In(s.Location).Format(onCallTime))
+	text := fmt.Sprintf(":arrows_counterclockwise: <@%s> cancelled override %d: %s was on call for *%s* until now (%s) instead of until %s.",
+		r.UserID, o.ID, b.render.Person(o.Person), Escape(o.Schedule), o.Until().In(loc).Format(onCallTime),
+		o.To.In(loc).Format(onCallTime))
 	if o.From.After(now) {
 		text = fmt.Sprintf(":arrows_counterclockwise: <@%s> cancelled override %d: %s will not be on call for *%s* from %s until %s.",
 			r.UserID, o.ID, b.render.Person(o.Person), Escape(o.Schedule),
-			o.From.In(s.Location).Format(onCallTime), o.To.In(s.Location).Format(onCallTime))
+			o.From.In(loc).Format(onCallTime), o.To.In(loc).Format(onCallTime))
 	}
-	if cur, err := dir.OnCall(ctx, o.Schedule, now); err == nil {
+	if !configured {
+		text += " *" + Escape(o.Schedule) + "* is no longer in the configuration."
+	} else if cur, err := dir.OnCall(ctx, o.Schedule, now); err == nil {
 		text += " On call now: " + b.render.Person(cur.Person) + "."
 	} else if errors.Is(err, oncall.ErrNobodyOnCall) {
 		text += " Nobody is on call for it now."

@@ -2,12 +2,14 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/warroomhq/warroom/incidents"
 	"github.com/warroomhq/warroom/internal/sandbox"
+	"github.com/warroomhq/warroom/oncall"
 )
 
 // TestOnCallOverridesAreListedAndCancelled: overrides are listed with their
@@ -35,9 +37,12 @@ func TestOnCallOverridesAreListedAndCancelled(t *testing.T) {
 	wantContains(t, "unknown schedule", h.command(slackBob, "CGENERAL", "oncall overrides nope").Text, `I know no schedule "nope"`)
 
 	// Neither the setter nor the person: refused, and nothing changes.
-	for _, c := range []struct{ user, id string }{{"U0STRANGER", "1"}, {slackAlice, "2"}} {
+	for _, c := range []struct{ user, id, want string }{
+		{"U0STRANGER", "1", "Only people in the configuration"},
+		{slackAlice, "2", "Only whoever set override 2"},
+	} {
 		r := h.command(c.user, "CGENERAL", "oncall override cancel "+c.id)
-		wantContains(t, "refused cancel by "+c.user, r.Text, "Only whoever set override "+c.id)
+		wantContains(t, "refused cancel by "+c.user, r.Text, c.want)
 	}
 	if who, _ := h.res.Who(h.ctx, "primary", h.clock.Now()); who != "bob" {
 		t.Fatalf("a refused cancellation took effect: %s", who)
@@ -46,12 +51,15 @@ func TestOnCallOverridesAreListedAndCancelled(t *testing.T) {
 	// bob is the person of #1 and the setter of #2.
 	h.clock.Advance(30 * time.Minute)
 	r := h.command(bob, "CGENERAL", "oncall override cancel #1")
-	if want := ":arrows_counterclockwise: <@U01BOB> cancelled override 1: <@U01BOB> was on call for *primary* until Tue 3 Mar 15:00 CET. " +
-		"On call now: <@U01ALICE>."; r.Text != want || !r.InChannel {
+	if want := ":arrows_counterclockwise: <@U01BOB> cancelled override 1: <@U01BOB> was on call for *primary* until now " +
+		"(Tue 3 Mar 13:30 CET) instead of until Tue 3 Mar 15:00 CET. On call now: <@U01ALICE>."; r.Text != want || !r.InChannel {
 		t.Errorf("cancel #1 (in channel %v):\n got %q\nwant %q", r.InChannel, r.Text, want)
 	}
 	if who, err := h.res.Who(h.ctx, "primary", h.clock.Now()); err != nil || who != "alice" {
 		t.Errorf("Who after the cancellation: %q %v", who, err)
+	}
+	if who, err := h.res.Who(h.ctx, "primary", h.clock.Now().Add(-15*time.Minute)); err != nil || who != "bob" {
+		t.Errorf("Who before the cancellation, asked after it: %q %v", who, err)
 	}
 	if got := h.command(slackBob, "CGENERAL", "oncall primary").Text; strings.Contains(got, "override") {
 		t.Errorf("oncall after the cancellation: %q", got)
@@ -114,5 +122,76 @@ func TestCancelledOverrideIsNotPaged(t *testing.T) {
 	}
 	if !paged {
 		t.Error("the timeline does not say alice was paged")
+	}
+}
+
+// TestOnlyConfiguredPeopleCancelOverrides: an override's setter who is no
+// longer in the configuration may not cancel it (as they may not set one);
+// a person configured by email only, whom Slack named when Warroom started,
+// may hand back the shift an override gave her, and set one, like anyone
+// configured by Slack ID.
+func TestOnlyConfiguredPeopleCancelOverrides(t *testing.T) {
+	h := newOnCallHarness(t)
+	gone, err := h.res.AddOverride(h.ctx, oncall.Override{Schedule: "primary", Person: "bob", From: h.clock.Now(),
+		To: h.clock.Now().Add(time.Hour), CreatedBy: "U0GONE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.command("U0GONE", "CGENERAL", fmt.Sprintf("oncall override cancel %d", gone.ID))
+	wantContains(t, "cancel by a setter removed from the configuration", r.Text, "Only people in the configuration")
+	if who, _ := h.res.Who(h.ctx, "primary", h.clock.Now()); who != "bob" {
+		t.Errorf("the override was cancelled by someone not configured: %s", who)
+	}
+
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Config: testConfig(t), Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close)
+	ctx := context.Background()
+	if _, err := sb.Settle(ctx, 5*time.Second); err != nil { // looks carol's email up
+		t.Fatal(err)
+	}
+	carol := sb.Users["carol"]
+	sb.Slack.AddChannel("general", alice, bob, carol)
+	if _, err := sb.Driver.Command(ctx, bob, "general", "oncall override payments-primary carol 2h"); err != nil {
+		t.Fatal(err)
+	}
+	if who, _ := sb.App.OnCall.Who(ctx, "payments-primary", sb.Clock.Now()); who != "carol" {
+		t.Fatalf("with the override: %s", who)
+	}
+	resp, err := sb.Driver.Command(ctx, carol, "general", "oncall override cancel 1")
+	if text, _ := resp.JSON["text"].(string); err != nil || !strings.Contains(text, "cancelled override 1: carol was on call") {
+		t.Fatalf("carol hands her shift back: %v %v", resp.JSON, err)
+	}
+	if who, _ := sb.App.OnCall.Who(ctx, "payments-primary", sb.Clock.Now()); who == "carol" {
+		t.Error("carol is still on call")
+	}
+	resp, err = sb.Driver.Command(ctx, carol, "general", "oncall override payments-primary carol 1h")
+	if text, _ := resp.JSON["text"].(string); err != nil || !strings.Contains(text, "put carol on call for *payments-primary*") {
+		t.Errorf("carol sets an override: %v %v", resp.JSON, err)
+	}
+}
+
+// TestCancellingAnOverrideOfARemovedSchedule: the schedule of an override
+// set from Slack was removed from the configuration since; cancelling it
+// still works, shows its times in UTC and says the schedule is gone,
+// instead of failing after the cancellation.
+func TestCancellingAnOverrideOfARemovedSchedule(t *testing.T) {
+	h := newOnCallHarness(t)
+	now := h.clock.Now() // Tue 3 Mar 12:00 UTC
+	o, err := h.st.AddOverride(h.ctx, oncall.Override{Schedule: "retired", Person: "bob", From: now, To: now.Add(2 * time.Hour), CreatedBy: "U01BOB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(30 * time.Minute)
+	r := h.command("U01BOB", "CGENERAL", fmt.Sprintf("oncall override cancel %d", o.ID))
+	want := fmt.Sprintf(":arrows_counterclockwise: <@U01BOB> cancelled override %d: <@U01BOB> was on call for *retired* until now "+
+		"(Tue 3 Mar 12:30 UTC) instead of until Tue 3 Mar 14:00 UTC. *retired* is no longer in the configuration.", o.ID)
+	if r.Text != want || !r.InChannel {
+		t.Errorf("cancel (in channel %v):\n got %q\nwant %q", r.InChannel, r.Text, want)
+	}
+	if kept, err := h.st.Override(h.ctx, o.ID); err != nil || kept.CancelledAt.IsZero() {
+		t.Errorf("not cancelled: %+v %v", kept, err)
 	}
 }

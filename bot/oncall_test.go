@@ -35,6 +35,7 @@ type onCallHarness struct {
 	bot   *bot.Bot
 	svc   *incidents.Service
 	res   *oncall.Resolver
+	st    *sqlite.Store
 	clock *clock.Manual
 	trig  int
 }
@@ -62,7 +63,7 @@ func newOnCallHarness(t *testing.T) *onCallHarness {
 		"secondary": {Location: berlin, Every: 24 * time.Hour, Handoff: 9 * time.Hour,
 			FirstHandoff: time.Date(2026, 4, 1, 9, 0, 0, 0, berlin), Members: []string{"carol"}},
 	}, st)
-	h := &onCallHarness{t: t, ctx: ctx, res: res, clock: clk}
+	h := &onCallHarness{t: t, ctx: ctx, res: res, st: st, clock: clk}
 	h.svc = incidents.NewService(st, incidents.WithClock(clk.Now))
 	h.bot, err = bot.New(bot.Options{
 		Services: map[string]config.Service{"checkout": {EscalationPolicy: "payments"}, "search": {}},

@@ -194,8 +194,9 @@ func (b *Bot) runPageButton(ctx context.Context, j jobs.Job) error {
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return err
 	})
-	if isSlackError(err, "message_not_found", "channel_not_found") {
-		b.log.InfoContext(ctx, "a page's message is gone; not edited", "page", page.ID, "key", post.Key, "err", err)
+	if messageGone(err) {
+		b.log.InfoContext(ctx, "a page's message cannot be edited any more (deleted, or its channel archived); not edited",
+			"page", page.ID, "key", post.Key, "err", err)
 		return nil
 	}
 	if err != nil {

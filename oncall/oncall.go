@@ -100,7 +100,7 @@ type Override struct {
 	Reason    string
 	// CancelledAt is when it was cancelled, zero while it stands;
 	// CancelledBy says who cancelled it. A cancelled override is kept for
-	// the record and puts nobody on call.
+	// the record and puts nobody on call from then on (see Until).
 	CancelledAt time.Time
 	CancelledBy string
 }
@@ -127,7 +127,9 @@ type OverrideStore interface {
 	// AddOverride records o and returns it with its ID and CreatedAt set.
 	AddOverride(ctx context.Context, o Override) (Override, error)
 	// Overrides returns the overrides of schedule that overlap [from, to),
-	// in the order they were created, leaving out cancelled ones.
+	// in the order they were created. A cancelled one is returned, with its
+	// CancelledAt, when the part of it before the cancellation (see Until)
+	// overlaps; one cancelled before it started never is.
 	Overrides(ctx context.Context, schedule string, from, to time.Time) ([]Override, error)
 }
 

@@ -30,11 +30,26 @@ type OverrideCanceller interface {
 	CancelOverride(ctx context.Context, id int64, by string, at time.Time) (Override, error)
 }
 
+// Until is when o stops putting its person on call: its end, or when it
+// was cancelled if that is sooner, but never before its start (an override
+// cancelled before it started never counts). Cancelling changes who is on
+// call from then on, not before.
+func (o Override) Until() time.Time {
+	if o.CancelledAt.IsZero() || o.CancelledAt.After(o.To) {
+		return o.To
+	}
+	if o.CancelledAt.Before(o.From) {
+		return o.From
+	}
+	return o.CancelledAt
+}
+
 // overrideHorizon is how far ahead ListOverrides looks.
 const overrideHorizon = 100 * 365 * 24 * time.Hour
 
 // ListOverrides lists the overrides of schedule (of every schedule when
-// schedule is "") that have not ended at now and are not cancelled, from
+// schedule is "") that still count after now (Until: a cancelled one
+// counts until it was cancelled), from
 // the configuration (ID 0) and from the store, by schedule, then start,
 // then ID. The error wraps ErrUnknownSchedule.
 func (r *Resolver) ListOverrides(ctx context.Context, schedule string, now time.Time) ([]Override, error) {
@@ -61,7 +76,7 @@ func (r *Resolver) ListOverrides(ctx context.Context, schedule string, now time.
 			return nil, fmt.Errorf("reading the overrides of %s: %w", name, err)
 		}
 		for _, o := range stored {
-			if o.CancelledAt.IsZero() {
+			if o.Until().After(now) && o.From.Before(o.Until()) {
 				out = append(out, o)
 			}
 		}

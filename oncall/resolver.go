@@ -239,6 +239,7 @@ func (r *Resolver) overrides(ctx context.Context, c compiled, from, to time.Time
 				continue
 			}
 			seen[o.ID] = true
+			o.To = o.Until() // a cancelled one counts until it was cancelled
 			out = append(out, ranked{Override: o, rank: base + o.ID})
 		}
 	}

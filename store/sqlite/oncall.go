@@ -37,13 +37,17 @@ func (s *Store) AddOverride(ctx context.Context, o oncall.Override) (oncall.Over
 	return o, nil
 }
 
-// overridesQuery reads a schedule's overrides that overlap a period and
-// are not cancelled.
-const overridesQuery = `SELECT id, schedule, person, starts_at, ends_at, created_by, created_at, reason
-	FROM oncall_overrides WHERE schedule = ? AND ends_at > ? AND starts_at < ? AND cancelled_at = 0 ORDER BY id`
+// overridesQuery reads a schedule's overrides that overlap a period; a
+// cancelled one counts until it was cancelled (oncall.Override.Until), so
+// it is read when that part overlaps, and never when it was cancelled
+// before it started. ends_at > ? keeps to the (schedule, ends_at) index.
+const overridesQuery = `SELECT ` + overrideColumns + `
+	FROM oncall_overrides WHERE schedule = ?1 AND ends_at > ?2 AND starts_at < ?3
+	AND (cancelled_at = 0 OR (cancelled_at > starts_at AND cancelled_at > ?2)) ORDER BY id`
 
 // Overrides returns the overrides of schedule that overlap [from, to),
-// oldest first, leaving out cancelled ones.
+// oldest first: a cancelled one, with its CancelledAt, when it overlaps
+// before it was cancelled.
 func (s *Store) Overrides(ctx context.Context, schedule string, from, to time.Time) ([]oncall.Override, error) {
 	rows, err := s.read().QueryContext(ctx, overridesQuery, schedule, from.UnixMilli(), to.UnixMilli())
 	if err != nil {
@@ -52,14 +56,10 @@ func (s *Store) Overrides(ctx context.Context, schedule string, from, to time.Ti
 	defer rows.Close()
 	var out []oncall.Override
 	for rows.Next() {
-		var (
-			o                  oncall.Override
-			start, end, create int64
-		)
-		if err := rows.Scan(&o.ID, &o.Schedule, &o.Person, &start, &end, &o.CreatedBy, &create, &o.Reason); err != nil {
+		o, err := scanOverride(rows)
+		if err != nil {
 			return nil, fmt.Errorf("reading the overrides of %s: %w", schedule, err)
 		}
-		o.From, o.To, o.CreatedAt = fromMS(start), fromMS(end), fromMS(create)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
