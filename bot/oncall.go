@@ -272,7 +272,7 @@ func (b *Bot) personOfUser(ctx context.Context, id string) (string, bool, error)
 	if name, ok := b.personBySlackID(id); ok || !slackUserID.MatchString(id) {
 		return name, ok, nil
 	}
-	byEmail := SlackPeople(b.opts.Store, b.opts.People)
+	byEmail := SlackPeople(b.opts.Store, b.opts.People, b.now)
 	for _, name := range slices.Sorted(maps.Keys(b.opts.People)) {
 		if slackUserID.MatchString(b.opts.People[name].Slack) {
 			continue // known by Slack ID: not this user
