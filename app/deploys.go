@@ -84,6 +84,7 @@ func (a *App) wireDeploys(ctx context.Context, cfg *config.Config, opts Options)
 		return err
 	}
 	a.Deploys.RegisterJobs(a.Queue)
+	a.Incidents.AddListener(a.Deploys.Listener()) // the deploys listed on declare, for the postmortem
 	// Proposals stored before each had its expiry job get one.
 	if err := a.Deploys.QueueExpiries(ctx); err != nil {
 		return fmt.Errorf("queueing the expiry of rollback proposals: %w", err)

@@ -23,7 +23,7 @@ func jobLanes(workers int) func(kind string) (string, int) {
 	return func(kind string) (string, int) {
 		switch {
 		case kind == postmortem.JobPublish, kind == postmortem.JobSync,
-			kind == deploys.JobRollbackStart, kind == deploys.JobRollbackFollow,
+			kind == deploys.JobRollbackStart, kind == deploys.JobRollbackFollow, kind == deploys.JobSnapshot,
 			// These read the deploys from GitHub before they post: a
 			// GitHub that hangs must not hold Slack's lane.
 			kind == bot.JobDeploys, kind == bot.JobProposeRollback:

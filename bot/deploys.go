@@ -21,7 +21,6 @@ import (
 // a job; the rest only touches the database and runs in the request.
 type Deploys interface {
 	Recent(ctx context.Context, service string, limit int) (deploys.Recent, error)
-	Snapshot(ctx context.Context, id incidents.ID, rec deploys.Recent) error
 	HasDeploys(service string) bool
 	RollbackMechanism(service string) (deploys.Mechanism, bool)
 	RequestRollback(ctx context.Context, in deploys.RollbackInput) (*deploys.Rollback, error)
@@ -404,12 +403,6 @@ func (b *Bot) runDeploysJob(ctx context.Context, j jobs.Job) error {
 		// is waited for, rather than posting the deploys without it.
 		if d, ok := jobs.DeferOf(e.Err); ok {
 			return jobs.Defer(d, e.Err)
-		}
-	}
-	if p.OnDeclare && inc != nil && len(rec.Errors) == 0 {
-		// What was live at declaration, kept for the postmortem draft.
-		if err := b.opts.Deploys.Snapshot(ctx, inc.ID, rec); err != nil {
-			return err
 		}
 	}
 	if p.OnDeclare && len(rec.Deploys) == 0 && len(rec.Errors) == 0 {

@@ -525,6 +525,7 @@ func (s *Service) RegisterJobs(q interface {
 	q.Handle(JobRollbackStart, jobs.HandlerFunc(s.HandleStart))
 	q.Handle(JobRollbackFollow, jobs.HandlerFunc(s.HandleFollow))
 	q.Handle(JobRollbackExpire, jobs.HandlerFunc(s.HandleExpire))
+	q.Handle(JobSnapshot, jobs.HandlerFunc(s.HandleSnapshot))
 }
 
 // HandleStart runs JobRollbackStart: it starts the confirmed rollback at its

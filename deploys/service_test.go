@@ -1092,3 +1092,56 @@ func TestKnownCallsNoProvider(t *testing.T) {
 		t.Errorf("unknown service: %v", err)
 	}
 }
+
+func TestSnapshotOnDeclareWaitsForAFailingProvider(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.inc.AddListener(h.svc.Listener())
+	h.prov.deploys = history()
+	h.prov.err = errors.New("GET /repos/acme/checkout/deployments: 502 Bad Gateway")
+	inc := h.declare(incidents.Sev2)
+	if n, err := h.queue.RunDue(ctx); err != nil || n != 1 {
+		t.Fatalf("ran %d jobs: %v", n, err)
+	}
+	if ds, err := h.store.DeploySnapshots(ctx, inc.ID); err != nil || len(ds) != 0 {
+		t.Fatalf("snapshot after a failed read: %v, %v; want none yet", ds, err)
+	}
+	// GitHub is back by the retry: the snapshot has its deploys.
+	h.prov.mu.Lock()
+	h.prov.err = nil
+	h.prov.mu.Unlock()
+	h.runJobs()
+	ds, err := h.store.DeploySnapshots(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for _, d := range ds {
+		refs = append(refs, d.Ref+":"+string(d.Status))
+	}
+	if got := strings.Join(refs, " "); got != "v3:success v2.1:failed v2:inactive v1:inactive" {
+		t.Errorf("snapshot %s", got)
+	}
+
+	// A provider that never answers: the last attempt keeps what is known.
+	h.prov.mu.Lock()
+	h.prov.err = errors.New("connection refused")
+	h.prov.mu.Unlock()
+	if _, err := h.svc.RecordDeploy(ctx, deploys.Deploy{Service: "cart", Source: deploys.SourceWebhook, ExternalID: "c1",
+		Ref: "c1", Status: deploys.StatusSuccess, StartedAt: t0.Add(-time.Hour), FinishedAt: t0.Add(-50 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	cart, err := h.inc.Declare(ctx, incidents.DeclareInput{Title: "cart down", Service: "cart", Severity: incidents.Sev3,
+		Actor: incidents.SlackActor(lena)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := h.prov.calls
+	h.runJobs()
+	if ds, err := h.store.DeploySnapshots(ctx, cart.ID); err != nil || len(ds) != 1 || ds[0].Ref != "c1" {
+		t.Errorf("snapshot of cart %+v, %v; want the stored c1", ds, err)
+	}
+	if got := h.prov.calls - calls; got != 6 {
+		t.Errorf("%d reads of the failing provider, want 6 (the job's attempts)", got)
+	}
+}
