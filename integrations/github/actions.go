@@ -97,15 +97,21 @@ func (p *actionsProvider) Recent(ctx context.Context, limit int) ([]deploys.Depl
 		return nil, jobs.Permanent(fmt.Errorf("github: reading workflow runs: %w", err))
 	}
 	limit = min(max(limit, 1), 100)
+	// A full page, still one call: runs that are no deploys (pull
+	// requests, forks) are left out below and must not crowd out the
+	// deploys.
 	runs, _, err := p.c.gh.Actions.ListWorkflowRunsByFileName(ctx, owner, name, p.workflow, &gh.ListWorkflowRunsOptions{
-		Branch: p.branch, ListOptions: gh.ListOptions{PerPage: limit},
+		Branch: p.branch, ListOptions: gh.ListOptions{PerPage: 100},
 	})
 	if err != nil {
 		return nil, p.c.jobError(err, p.repo, fmt.Sprintf("github: listing the runs of %s in %s", p.workflow, p.repo), actionsRead)
 	}
 	out := make([]deploys.Deploy, 0, limit)
 	live := false
-	for _, r := range runs.WorkflowRuns[:min(len(runs.WorkflowRuns), limit)] {
+	for _, r := range runs.WorkflowRuns {
+		if len(out) == limit {
+			break
+		}
 		if runNotADeploy(p.repo, r) != "" {
 			continue
 		}

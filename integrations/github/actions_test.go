@@ -54,7 +54,7 @@ func TestActionsProviderReadsRunsOfTheDeployWorkflow(t *testing.T) {
 	calls := f.Calls()
 	checkCalls(t, calls, "GET "+deployRuns+" 200")
 	if len(calls) == 1 {
-		checkQuery(t, calls[0], map[string]string{"branch": "main", "per_page": "10"})
+		checkQuery(t, calls[0], map[string]string{"branch": "main", "per_page": "100"})
 	}
 	runURL := func(id string) string { return f.URL() + "/acme/checkout/actions/runs/" + id }
 	want := []deploys.Deploy{

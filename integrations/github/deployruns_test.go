@@ -38,6 +38,20 @@ func TestActionsProviderLeavesOutRunsThatAreNotDeploys(t *testing.T) {
 	if len(got) != 2 || got[0].ExternalID != push || got[0].Rollback || got[1].ExternalID != good || got[1].Status != deploys.StatusSuccess {
 		t.Errorf("Recent = %+v\nwant the push %s (not a rollback) and the live deploy %s", got, push, good)
 	}
+
+	// Runs of pull requests newer than the deploys do not crowd them out
+	// of a short list: the page read is full, the limit cuts the deploys.
+	for i := range 12 {
+		add(githubfake.WorkflowRun{Event: "pull_request", HeadBranch: "main", HeadSHA: sha3x, Conclusion: "success",
+			CreatedAt: at(i)})
+	}
+	got, err = c.ActionsProvider(svcRepo, "deploy.yml", "main").Recent(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ExternalID != push {
+		t.Errorf("Recent(1) behind 12 pull-request runs = %+v, want the push %s", got, push)
+	}
 }
 
 func TestRunNotADeploy(t *testing.T) {
