@@ -154,6 +154,24 @@ func (b *Bot) learnPerson(ctx context.Context, email string, u *slack.User) erro
 	if !slackUserID.MatchString(u.ID) {
 		return nil
 	}
+	// A Slack user has one email: another configured email learned for
+	// the same user before (an address that moved) is forgotten, so that
+	// the user cannot act for both people until the next lookup.
+	for _, p := range b.opts.People {
+		other := strings.ToLower(strings.TrimSpace(p.Email))
+		if other == "" || other == strings.ToLower(strings.TrimSpace(email)) {
+			continue
+		}
+		post, ok, err := b.opts.Store.Post(ctx, personKey(other))
+		if err != nil {
+			return err
+		}
+		if ok && post.Text == u.ID {
+			if err := b.forgetPerson(ctx, other); err != nil {
+				return err
+			}
+		}
+	}
 	return b.opts.Store.SavePost(ctx, Post{Key: personKey(email), State: PostSent, Text: u.ID, UpdatedAt: b.now()})
 }
 

@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"testing"
@@ -183,4 +184,40 @@ func (r *keyRecorder) Enqueue(_ context.Context, j jobs.NewJob) (bool, error) {
 	}
 	r.keys = append(r.keys, j.Key)
 	return true, nil
+}
+
+// An email that moves to the Slack user another configured email was
+// learned for (carol's address now belongs to erin's user): the user acts
+// for erin only, not for both until carol's next lookup.
+func TestAMovedEmailForgetsTheUsersOtherEmail(t *testing.T) {
+	ctx := context.Background()
+	cfg := bytes.Replace(testConfig(t), []byte("  dave:  { slack: U01DAVE }\n"),
+		[]byte("  dave:  { slack: U01DAVE }\n  erin:  { email: erin@example.com }\n"), 1)
+	sb, _ := deploySandboxConfig(t, &e2eRollbacker{}, cfg)
+	runJobs(t, sb)
+	carolID := sb.Users["carol"]
+	carol, ok := sb.Slack.User(carolID)
+	if !ok {
+		t.Fatal("carol has no Slack user in the fake")
+	}
+	r := bot.SlackPeople(sb.App.Store, sb.App.Config.People, sb.Clock.Now)
+	if a, ok, err := r.ActorOf(ctx, "carol"); err != nil || !ok || a != incidents.SlackActor(carolID) {
+		t.Fatalf("carol is %q (%t, %v) after the lookup at start", a, ok, err)
+	}
+	// The user's address changes; only erin's lookup runs before carol's.
+	carol.Email = "erin@example.com"
+	sb.Slack.AddUser(carol)
+	if _, err := sb.App.Store.Enqueue(ctx, jobs.NewJob{Kind: bot.JobLookUpPerson, Key: "test:erin",
+		Payload: []byte(`{"email":"erin@example.com"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.App.Queue.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, ok, err := r.ActorOf(ctx, "erin"); err != nil || !ok || a != incidents.SlackActor(carolID) {
+		t.Errorf("erin is %q (%t, %v), want the user who has her email now", a, ok, err)
+	}
+	if a, ok, err := r.ActorOf(ctx, "carol"); err != nil || ok {
+		t.Errorf("carol is still %q (%t, %v): the user acts for two people", a, ok, err)
+	}
 }
