@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -60,5 +61,38 @@ func TestAckEditsNothingInAnArchivedChannelAndEndsWell(t *testing.T) {
 		if err != nil || j.State != jobs.StateDone {
 			t.Errorf("edit of %s (channel %s): %s %q %v", p.Key, p.ChannelID, j.State, j.LastError, err)
 		}
+	}
+}
+
+// TestSummaryEditsInAnArchivedChannelEndWell: once the incident's channel
+// is archived, a change (here its severity) cannot be shown in the pinned
+// summary there; the edit job ends done, not failed.
+func TestSummaryEditsInAnArchivedChannelEndWell(t *testing.T) {
+	e := newPagingE2E(t)
+	carol := e.sb.Users["carol"]
+	if resp, err := e.sb.Driver.Command(e.ctx, carol, "C0GENERAL", "declare Search is slow sev3"); err != nil || resp.Status != 200 {
+		t.Fatalf("declare: %v %+v", err, resp)
+	}
+	e.settle()
+	incs, _ := e.sb.App.Incidents.List(e.ctx, incidents.ListFilter{Status: incidents.FilterAll})
+	if len(incs) != 1 || incs[0].ChannelID == "" {
+		t.Fatalf("incidents: %+v", incs)
+	}
+	e.sb.Slack.Archive(incs[0].ChannelID)
+	e.sb.Clock.Set(e.sb.Clock.Now().Add(3 * time.Minute))
+	updates := len(e.sb.Slack.Calls("chat.update"))
+	changed := e.sb.Clock.Now()
+	if _, err := e.sb.App.Incidents.SetSeverity(e.ctx, incs[0].ID, incidents.Sev2, incidents.SlackActor(carol)); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if len(e.sb.Slack.Calls("chat.update")) == updates {
+		t.Fatal("no edit was tried")
+	}
+	// The summary's re-render job of the second after the change.
+	at := changed.Truncate(bot.SummaryInterval).Add(bot.SummaryInterval)
+	key := fmt.Sprintf("%s:%s:t%d", bot.JobSummary, incs[0].ID, at.UnixMilli())
+	if j, err := e.sb.App.Store.GetJob(e.ctx, key); err != nil || j.State != jobs.StateDone {
+		t.Errorf("the summary's edit %s: %s %q %v", key, j.State, j.LastError, err)
 	}
 }

@@ -113,6 +113,10 @@ func (b *Bot) runTriage(ctx context.Context, j jobs.Job) error {
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return err
 	})
+	if messageGone(err) {
+		b.log.InfoContext(ctx, "triage message not edited: it cannot be edited any more", "key", prev.Key, "group", g.ID, "err", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -592,6 +592,12 @@ func (b *Bot) editInPlace(ctx context.Context, inc *incidents.Incident, p Post, 
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return err
 	})
+	if messageGone(err) {
+		// An archived channel, or a deleted message: nothing to edit now
+		// (a later change tries again, in case the channel came back).
+		b.log.InfoContext(ctx, "message not edited: it cannot be edited any more", "key", p.Key, "incident", inc.ID, "err", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
