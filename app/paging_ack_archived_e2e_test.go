@@ -18,15 +18,8 @@ import (
 func TestAckEditsNothingInAnArchivedChannelAndEndsWell(t *testing.T) {
 	e := newPagingE2E(t)
 	carol, dave := e.sb.Users["carol"], e.sb.Users["dave"]
-	if resp, err := e.sb.Driver.Command(e.ctx, carol, "C0GENERAL", "declare Search is slow sev3"); err != nil || resp.Status != 200 {
-		t.Fatalf("declare: %v %+v", err, resp)
-	}
-	e.settle()
-	incs, _ := e.sb.App.Incidents.List(e.ctx, incidents.ListFilter{Status: incidents.FilterAll})
-	if len(incs) != 1 || incs[0].ChannelID == "" {
-		t.Fatalf("incidents: %+v", incs)
-	}
-	ch := incs[0].ChannelID
+	inc := e.declare(carol, "declare Search is slow sev3")
+	ch := inc.ChannelID
 	if resp, err := e.sb.Driver.Command(e.ctx, carol, ch, "page dave"); err != nil || resp.Status != 200 {
 		t.Fatalf("page: %v %+v", err, resp)
 	}
@@ -36,7 +29,7 @@ func TestAckEditsNothingInAnArchivedChannelAndEndsWell(t *testing.T) {
 	}
 	e.sb.Slack.Archive(ch)
 	e.sb.Clock.Set(e.sb.Clock.Now().Add(3 * time.Minute))
-	if _, err := e.sb.App.Paging.Acknowledge(e.ctx, incs[0].ID, 1, incidents.SlackActor(carol)); err != nil {
+	if _, err := e.sb.App.Paging.Acknowledge(e.ctx, inc.ID, 1, incidents.SlackActor(carol)); err != nil {
 		t.Fatal(err)
 	}
 	e.settle()
@@ -70,19 +63,12 @@ func TestAckEditsNothingInAnArchivedChannelAndEndsWell(t *testing.T) {
 func TestSummaryEditsInAnArchivedChannelEndWell(t *testing.T) {
 	e := newPagingE2E(t)
 	carol := e.sb.Users["carol"]
-	if resp, err := e.sb.Driver.Command(e.ctx, carol, "C0GENERAL", "declare Search is slow sev3"); err != nil || resp.Status != 200 {
-		t.Fatalf("declare: %v %+v", err, resp)
-	}
-	e.settle()
-	incs, _ := e.sb.App.Incidents.List(e.ctx, incidents.ListFilter{Status: incidents.FilterAll})
-	if len(incs) != 1 || incs[0].ChannelID == "" {
-		t.Fatalf("incidents: %+v", incs)
-	}
-	e.sb.Slack.Archive(incs[0].ChannelID)
+	inc := e.declare(carol, "declare Search is slow sev3")
+	e.sb.Slack.Archive(inc.ChannelID)
 	e.sb.Clock.Set(e.sb.Clock.Now().Add(3 * time.Minute))
 	updates := len(e.sb.Slack.Calls("chat.update"))
 	changed := e.sb.Clock.Now()
-	if _, err := e.sb.App.Incidents.SetSeverity(e.ctx, incs[0].ID, incidents.Sev2, incidents.SlackActor(carol)); err != nil {
+	if _, err := e.sb.App.Incidents.SetSeverity(e.ctx, inc.ID, incidents.Sev2, incidents.SlackActor(carol)); err != nil {
 		t.Fatal(err)
 	}
 	e.settle()
@@ -91,7 +77,7 @@ func TestSummaryEditsInAnArchivedChannelEndWell(t *testing.T) {
 	}
 	// The summary's re-render job of the second after the change.
 	at := changed.Truncate(bot.SummaryInterval).Add(bot.SummaryInterval)
-	key := fmt.Sprintf("%s:%s:t%d", bot.JobSummary, incs[0].ID, at.UnixMilli())
+	key := fmt.Sprintf("%s:%s:t%d", bot.JobSummary, inc.ID, at.UnixMilli())
 	if j, err := e.sb.App.Store.GetJob(e.ctx, key); err != nil || j.State != jobs.StateDone {
 		t.Errorf("the summary's edit %s: %s %q %v", key, j.State, j.LastError, err)
 	}

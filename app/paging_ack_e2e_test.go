@@ -126,15 +126,8 @@ func failedJobs(e *pagingE2E) int {
 func TestSlashAckEditsTheDirectMessageAndTheMention(t *testing.T) {
 	e := newPagingE2E(t)
 	carol, dave := e.sb.Users["carol"], e.sb.Users["dave"]
-	if resp, err := e.sb.Driver.Command(e.ctx, carol, "C0GENERAL", "declare Search is slow sev3"); err != nil || resp.Status != 200 {
-		t.Fatalf("declare: %v %+v", err, resp)
-	}
-	e.settle()
-	incs, _ := e.sb.App.Incidents.List(e.ctx, incidents.ListFilter{Status: incidents.FilterAll})
-	if len(incs) != 1 || incs[0].ChannelID == "" {
-		t.Fatalf("incidents: %+v", incs)
-	}
-	ch := incs[0].ChannelID
+	inc := e.declare(carol, "declare Search is slow sev3")
+	ch := inc.ChannelID
 	command := func(text string) string {
 		t.Helper()
 		resp, err := e.sb.Driver.Command(e.ctx, carol, ch, text)

@@ -102,6 +102,21 @@ func (e *pagingE2E) clickAck(user, channel, value string) {
 	}
 }
 
+// declare declares an incident with /incident as user, lets its jobs run,
+// and returns it, with its channel.
+func (e *pagingE2E) declare(user, text string) *incidents.Incident {
+	e.t.Helper()
+	if resp, err := e.sb.Driver.Command(e.ctx, user, "C0GENERAL", text); err != nil || resp.Status != 200 {
+		e.t.Fatalf("%s: %v %+v", text, err, resp)
+	}
+	e.settle()
+	incs, err := e.sb.App.Incidents.List(e.ctx, incidents.ListFilter{Status: incidents.FilterAll})
+	if err != nil || len(incs) != 1 || incs[0].ChannelID == "" {
+		e.t.Fatalf("incidents: %+v, %v", incs, err)
+	}
+	return incs[0]
+}
+
 // TestAlertPagesEscalatesAndIsAcknowledgedFromTheDM follows a page from the
 // alert that declares the incident to the acknowledgement in a direct
 // message and the resolution, through signed Slack requests.
@@ -233,16 +248,8 @@ func TestAlertPagesEscalatesAndIsAcknowledgedFromTheDM(t *testing.T) {
 func TestPageAndAckCommands(t *testing.T) {
 	e := newPagingE2E(t)
 	carol := e.sb.Users["carol"]
-	resp, err := e.sb.Driver.Command(e.ctx, carol, "C0GENERAL", "declare Search is slow sev3")
-	if err != nil || resp.Status != 200 {
-		t.Fatalf("declare: %v %+v", err, resp)
-	}
-	e.settle()
-	incs, _ := e.sb.App.Incidents.List(e.ctx, incidents.ListFilter{Status: incidents.FilterAll})
-	if len(incs) != 1 || incs[0].ChannelID == "" {
-		t.Fatalf("incidents: %+v", incs)
-	}
-	ch := incs[0].ChannelID
+	inc := e.declare(carol, "declare Search is slow sev3")
+	ch := inc.ChannelID
 	command := func(text string) string {
 		t.Helper()
 		resp, err := e.sb.Driver.Command(e.ctx, carol, ch, text)
